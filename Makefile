@@ -1,0 +1,160 @@
+# rcprof - plain make, quiet unless V=1.
+#
+#   make            build/librc.so build/librcprof.so build/rcprof-report build/rcprof
+#   make check      unit tests (ASan+UBSan), ring stress (TSan), end-to-end tests
+#   make demo       run examples/demo under the profiler and print the report
+#   make bench      benchmarks (see bench/README or the README)
+#   make install PREFIX=/usr/local
+#   make deps       install missing Debian packages (does nothing when present)
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+BUILD    ?= build
+
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 \
+            -Wwrite-strings -Wundef -Werror
+BASEFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+DEBIAN_PKGS := build-essential pkg-config libunwind-dev uthash-dev check \
+               libdw-dev libelf-dev
+
+# --- sources ---------------------------------------------------------------
+RUNTIME_SRC  := preload/runtime/rc.c
+SHIM_SRC     := $(wildcard preload/shim/*.c)
+# Shim modules that do not interpose anything and can be linked into tests.
+SHIM_PURE    := $(filter-out $(wildcard preload/shim/hook_*.c),$(SHIM_SRC))
+ANALYZER_SRC := $(wildcard analyzer/*.c)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+PROG_SRC     := $(wildcard tests/progs/*.c)
+PROG_BINS    := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_SRC))
+
+SHIM_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(SHIM_SRC))
+ANALYZER_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(ANALYZER_SRC))
+ANALYZER_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(ANALYZER_SRC))
+SHIM_PURE_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(SHIM_PURE))
+UNIT_SAN     := $(patsubst %.c,$(BUILD)/san/%.o,$(UNIT_SRC))
+
+ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -lm
+SHIM_LIBS     := -lunwind -ldl -lpthread
+CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+TARGETS := $(BUILD)/librc.so $(BUILD)/librcprof.so $(BUILD)/rcprof-report $(BUILD)/rcprof
+
+.PHONY: all check unit tsan e2e demo bench install deps clean progs fuzz soak
+all: $(TARGETS)
+
+# --- libraries -------------------------------------------------------------
+$(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/*.h preload/shim/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+
+$(BUILD)/librc.so: $(BUILD)/obj/preload/runtime/rc.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,librc.so -o $@ $^
+
+$(BUILD)/librcprof.so: $(SHIM_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,librcprof.so -Wl,-z,nodelete -o $@ $^ $(SHIM_LIBS)
+
+# --- analyzer --------------------------------------------------------------
+$(BUILD)/obj/analyzer/%.o: analyzer/%.c $(wildcard include/*.h analyzer/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ianalyzer -c $< -o $@
+
+$(BUILD)/obj/cmd/%.o: analyzer/cmd/%.c $(wildcard include/*.h analyzer/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ianalyzer -c $< -o $@
+
+$(BUILD)/rcprof-report: $(BUILD)/obj/cmd/rcprof-report.o $(ANALYZER_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+
+$(BUILD)/rcprof: $(BUILD)/obj/cmd/rcprof.o $(ANALYZER_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+
+# --- tests -----------------------------------------------------------------
+$(BUILD)/san/%.o: %.c $(wildcard include/*.h analyzer/*.h preload/shim/*.h tests/unit/*.h) $(BUILD)/unit_suites.h
+	$(call msg,CC-SAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) -O1 -g $(SANFLAGS) -Ianalyzer -Ipreload/shim -Itests/unit -I$(BUILD) -c $< -o $@
+
+# One runner; every tests/unit/test_NAME.c defines `Suite *NAME_suite(void)`.
+$(BUILD)/unit_suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)for f in $(UNIT_SRC); do n=$${f##*/test_}; echo "SUITE($${n%.c})"; done > $@
+
+$(BUILD)/unit-tests: $(BUILD)/san/tests/unit/runner.o $(UNIT_SAN) $(ANALYZER_SAN) $(SHIM_PURE_SAN) $(BUILD)/librc.so
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lrc $(CHECK_LIBS) $(ANALYZER_LIBS) -lunwind -lpthread
+
+$(BUILD)/progs/%: tests/progs/%.c $(BUILD)/librc.so include/rcprof.h
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -Iinclude -O1 -g -fno-omit-frame-pointer -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lrc -lpthread
+
+progs: $(PROG_BINS)
+
+unit: deps $(BUILD)/unit-tests
+	$(call msg,TEST,unit)
+	$(Q)CK_FORK=yes $(BUILD)/unit-tests
+
+e2e: deps all progs
+	$(call msg,TEST,e2e)
+	$(Q)BUILD=$(BUILD) sh tests/e2e/run.sh
+
+check: deps all unit e2e
+
+# --- demo ------------------------------------------------------------------
+$(BUILD)/demo: examples/demo.c $(BUILD)/librc.so include/rcprof.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -Iinclude -O0 -g -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lrc
+
+demo: deps all $(BUILD)/demo
+	@rm -f $(BUILD)/demo.bin $(BUILD)/demo.bin.ring
+	@echo "== running build/demo under LD_PRELOAD=build/librcprof.so"
+	@RCPROF_OUT=$(BUILD)/demo.bin LD_PRELOAD=$(CURDIR)/$(BUILD)/librcprof.so $(BUILD)/demo
+	@echo "== build/rcprof-report build/demo.bin"
+	@$(BUILD)/rcprof-report $(BUILD)/demo.bin
+
+# --- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/librc.so $(BUILD)/librcprof.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/rcprof-report $(BUILD)/rcprof $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 include/rcprof.h include/rcprof_dump.h $(DESTDIR)$(PREFIX)/include/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: rcprof' 'Description: reference-counting runtime instrumented for the rcprof leak profiler' \
+	    'Version: 1.0' 'Libs: -L$${libdir} -lrc' 'Cflags: -I$${includedir}' \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rcprof.pc
+
+# --- Debian packages -------------------------------------------------------
+deps:
+	@missing=""; for p in $(DEBIAN_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "  DEPS     installing:$$missing"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || \
+	    { echo "rcprof: deps: apt-get install$$missing failed" >&2; exit 1; }; \
+	fi
+
+clean:
+	rm -rf $(BUILD)

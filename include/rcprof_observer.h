@@ -1,0 +1,44 @@
+/* rcprof_observer.h - the private link between librc.so and librcprof.so.
+ *
+ * Mechanism (documented in README "How the shim observes librc"): librc.so
+ * holds a *weak undefined* reference to the data symbol `rcprof__observer`.
+ * Without the profiler nothing defines it, the reference resolves to NULL
+ * and every librc call pays one predictable branch.  When librcprof.so is
+ * preloaded it defines the symbol, the dynamic linker binds librc's
+ * reference to it at load time, and librc reports each operation through
+ * these callbacks - with what a plain PLT interposer could not see: the
+ * count after the operation, the heap block behind the object, and the
+ * application's call site.
+ *
+ * The public rcprof_note_* hooks are separate: exported no-ops in librc.so
+ * that librcprof.so interposes through the normal symbol lookup.
+ */
+#ifndef RCPROF_OBSERVER_H
+#define RCPROF_OBSERVER_H
+
+#include <stddef.h>
+
+#define RCPROF_OBSERVER_VERSION 1u
+
+struct rcprof_observer {
+	unsigned version;               /* RCPROF_OBSERVER_VERSION */
+	unsigned size;                  /* sizeof(struct rcprof_observer) */
+	/* obj was created inside heap block `block` (obj - block bytes of
+	 * header precede it) with `count` references. */
+	void (*on_new)(void *obj, void *block, size_t size, const char *type,
+		       long count, void *caller);
+	void (*on_retain)(void *obj, long count_after, const char *type,
+			  void *caller);
+	/* Called after the decrement; count_after == 0 means the destructor
+	 * and on_free follow. */
+	void (*on_release)(void *obj, long count_after, const char *type,
+			   void *caller);
+	/* Called after the destructor ran, before the block is freed. */
+	void (*on_free)(void *obj, void *caller);
+	/* slot (inside owner) now refers to target (NULL: cleared).  Called
+	 * after the retain of the new value and before the release of the
+	 * old one. */
+	void (*on_edge)(void *owner, void *slot, void *target, void *caller);
+};
+
+#endif /* RCPROF_OBSERVER_H */
