@@ -28,6 +28,10 @@ endif
 
 DEBIAN_PKGS := build-essential pkg-config libunwind-dev uthash-dev check \
                libdw-dev libelf-dev
+# What the tests need on top: real programs run under the shim, clang and
+# its runtime for the fuzz target, a shell-level JSON reader.
+CHECK_PKGS  := python3 sqlite3 xz-utils git g++ clang libclang-rt-14-dev \
+               graphviz procps
 
 # --- sources ---------------------------------------------------------------
 RUNTIME_SRC  := preload/runtime/rc.c
@@ -51,7 +55,7 @@ CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -ls
 
 TARGETS := $(BUILD)/librc.so $(BUILD)/librcprof.so $(BUILD)/rcprof-report $(BUILD)/rcprof
 
-.PHONY: all check unit tsan e2e demo bench install deps clean progs fuzz soak
+.PHONY: all check unit tsan e2e demo bench install deps check-deps install-pkgs clean progs fuzz soak
 all: $(TARGETS)
 
 # --- libraries -------------------------------------------------------------
@@ -83,7 +87,7 @@ $(BUILD)/rcprof-report: $(BUILD)/obj/cmd/rcprof-report.o $(ANALYZER_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 
-$(BUILD)/rcprof: $(BUILD)/obj/cmd/rcprof.o $(ANALYZER_OBJ)
+$(BUILD)/rcprof: $(BUILD)/obj/cmd/rcprof.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 
@@ -109,15 +113,43 @@ $(BUILD)/progs/%: tests/progs/%.c $(BUILD)/librc.so include/rcprof.h
 
 progs: $(PROG_BINS)
 
-unit: deps $(BUILD)/unit-tests
+unit: check-deps $(BUILD)/unit-tests
 	$(call msg,TEST,unit)
 	$(Q)CK_FORK=yes $(BUILD)/unit-tests
 
-e2e: deps all progs
+e2e: check-deps all progs
 	$(call msg,TEST,e2e)
 	$(Q)BUILD=$(BUILD) sh tests/e2e/run.sh
 
-check: deps all unit e2e
+# The ring under ThreadSanitizer: the stress program with the pure shim.
+TSAN_SRC := $(filter-out preload/shim/hook_%,$(SHIM_PURE))
+$(BUILD)/ring-stress-tsan: tests/stress/ring_stress.c $(TSAN_SRC) $(wildcard include/*.h preload/shim/*.h)
+	$(call msg,CC-TSAN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) -O1 -g -fsanitize=thread -Ipreload/shim -o $@ tests/stress/ring_stress.c $(TSAN_SRC) -lunwind -lpthread
+
+tsan: check-deps $(BUILD)/ring-stress-tsan
+	$(call msg,TEST,tsan)
+	$(Q)$(BUILD)/ring-stress-tsan
+
+# libFuzzer target for the dump reader (clang).  A short run in make check,
+# long runs with `make fuzz FUZZ_SECONDS=3600`.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=gnu11 -Iinclude -Ianalyzer -D_GNU_SOURCE -g -O1 \
+               -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz-dump: tests/fuzz/fuzz_dump.c $(ANALYZER_SRC) $(wildcard include/*.h analyzer/*.h)
+	$(call msg,CLANG,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_dump.c $(ANALYZER_SRC) $(ANALYZER_LIBS)
+
+fuzz: check-deps $(BUILD)/fuzz-dump
+	$(call msg,FUZZ,$(FUZZ_SECONDS)s)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(Q)$(BUILD)/fuzz-dump -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -print_final_stats=0 $(BUILD)/fuzz-corpus tests/fuzz/corpus 2>$(BUILD)/fuzz.log || \
+	    { tail -n 50 $(BUILD)/fuzz.log; exit 1; }
+
+check: check-deps all unit tsan e2e
 
 # --- demo ------------------------------------------------------------------
 $(BUILD)/demo: examples/demo.c $(BUILD)/librc.so include/rcprof.h
@@ -145,7 +177,13 @@ install: all
 
 # --- Debian packages -------------------------------------------------------
 deps:
-	@missing=""; for p in $(DEBIAN_PKGS); do \
+	@$(MAKE) -s install-pkgs PKGS="$(DEBIAN_PKGS)"
+
+check-deps:
+	@$(MAKE) -s install-pkgs PKGS="$(DEBIAN_PKGS) $(CHECK_PKGS)"
+
+install-pkgs:
+	@missing=""; for p in $(PKGS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
