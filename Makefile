@@ -196,3 +196,40 @@ install-pkgs:
 
 clean:
 	rm -rf $(BUILD)
+
+# --- bench (see bench/README.md) -------------------------------------------
+# Workloads are built with the normal CFLAGS (-O2 -g), no frame-pointer
+# tricks: the tools must cope with what users build.
+BENCH_WORK := $(BUILD)/bench/malloc_churn $(BUILD)/bench/rc_churn $(BUILD)/bench/graph_gen
+BENCH_BINS := $(BENCH_WORK) $(BUILD)/bench/measure
+# The tools compared against; any that is missing shows "not installed".
+BENCH_PKGS := heaptrack zstd liblsan0 valgrind python3
+
+$(BUILD)/bench/measure: bench/measure.c
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $<
+
+$(BUILD)/bench/malloc_churn: bench/malloc_churn.c bench/bench.h
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/bench/%: bench/%.c bench/bench.h include/rcprof.h $(BUILD)/librc.so
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lrc -lpthread
+
+.PHONY: bench-deps bench-progs
+bench-deps:
+	@$(MAKE) -s install-pkgs PKGS="$(BENCH_PKGS)"
+
+bench-progs: $(BENCH_BINS)
+
+# `make all` is tried but not required: while librcprof.so or rcprof-report
+# cannot be built, run.sh measures the other tools and labels the rcprof
+# columns "not built".  Knobs: BENCH_REPS, BENCH_ITERS, ... (bench/run.sh).
+bench: $(BENCH_BINS)
+	@$(MAKE) -s bench-deps || echo "bench: warning: could not install $(BENCH_PKGS)" >&2
+	@$(MAKE) -s all || echo "bench: warning: 'make all' failed, rcprof is benchmarked only if build/librcprof.so and build/rcprof-report exist" >&2
+	$(Q)BUILD=$(BUILD) sh bench/run.sh

@@ -147,6 +147,14 @@ struct rcobj_results {
 	struct rcp_error *errors;
 	struct rcobj_gen_stats gens[3];
 	uint64_t live_at_end;       /* rc objects not freed */
+	/* Added after the first version of this header. */
+	uint64_t collections;       /* generational collections run (the final
+				       full pass not included) */
+	uint64_t suspect_objects;   /* objects whose history was kept */
+	uint64_t suspect_events;    /* retains/releases/news in those histories */
+	uint64_t errors_dropped;    /* misuse beyond the first 1 M not stored */
+	int incomplete;             /* memory ran out during the replay: the
+				       results are best effort */
 };
 
 /* ---- API ---------------------------------------------------------------- */
@@ -177,7 +185,8 @@ void rcobj_on_snapshot(struct rcobj *r, uint32_t label, const struct rcp_where *
 int rcobj_is_live(const struct rcobj *r, uint64_t obj);
 
 /* End of the stream: final full collection, grouping, sorting.  The
- * results stay owned by r. */
+ * results stay owned by r.  Events after it are ignored; calling it again
+ * returns the same results.  NULL only when memory ran out. */
 const struct rcobj_results *rcobj_finish(struct rcobj *r);
 
 #endif /* RCPROF_RCOBJ_H */

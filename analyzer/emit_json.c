@@ -1,0 +1,540 @@
+/* emit_json.c - the JSON emitter: one object per report (see report.h).
+ *
+ * Layout of one report object:
+ *   dump, truncated, summary{events, leaked_blocks, leaked_bytes,
+ *   rc_objects, cycles, garbage_objects, unreleased_objects, errors,
+ *   truncated}, process{...}, cycles[...], unreleased[...],
+ *   suspect_sites[...], errors[...], leaks[...], suppressed{blocks,bytes},
+ *   gc[...], snapshots[...], event_counts{...}, warnings[...]
+ * Addresses, signatures and offsets are hex strings ("0x..."): JSON
+ * numbers lose precision above 2^53.  A stack is an array of frames
+ * {ip, function, file, line, module, offset, inlined}.
+ *
+ * A tiny writer keeps the nesting (comma placement and indentation); the
+ * escaper produces valid UTF-8 JSON whatever bytes the names contain.
+ */
+#include <inttypes.h>
+
+#include "decode.h"
+#include "report.h"
+
+#define JW_DEPTH 32
+
+struct jw {
+	FILE *f;
+	int depth;
+	int base;                   /* extra indentation */
+	int count[JW_DEPTH];        /* items written at each level */
+	int after_key;
+};
+
+static void jw_nl(struct jw *w)
+{
+	fputc('\n', w->f);
+	for (int i = 0; i < w->base + 2 * w->depth; i++)
+		fputc(' ', w->f);
+}
+
+/* Before any value or key: comma and newline as needed. */
+static void jw_item(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (w->depth > 0) {
+		if (w->count[w->depth - 1]++)
+			fputc(',', w->f);
+		jw_nl(w);
+	}
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	jw_item(w);
+	fputc(c, w->f);
+	if (w->depth < JW_DEPTH)
+		w->count[w->depth] = 0;
+	w->depth++;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	w->depth--;
+	if (w->depth < JW_DEPTH && w->count[w->depth])
+		jw_nl(w);
+	fputc(c, w->f);
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	jw_item(w);
+	rcp_json_string(w->f, k, strlen(k));
+	fputs(": ", w->f);
+	w->after_key = 1;
+}
+
+static void jw_str(struct jw *w, const char *s)
+{
+	jw_item(w);
+	if (s)
+		rcp_json_string(w->f, s, strlen(s));
+	else
+		fputs("null", w->f);
+}
+
+static void jw_u64(struct jw *w, uint64_t v)
+{
+	jw_item(w);
+	fprintf(w->f, "%" PRIu64, v);
+}
+
+static void jw_i64(struct jw *w, int64_t v)
+{
+	jw_item(w);
+	fprintf(w->f, "%" PRId64, v);
+}
+
+static void jw_hex(struct jw *w, uint64_t v)
+{
+	jw_item(w);
+	fprintf(w->f, "\"0x%" PRIx64 "\"", v);
+}
+
+static void jw_bool(struct jw *w, int v)
+{
+	jw_item(w);
+	fputs(v ? "true" : "false", w->f);
+}
+
+static void jw_null(struct jw *w)
+{
+	jw_item(w);
+	fputs("null", w->f);
+}
+
+#define KU(w, k, v) do { jw_key(w, k); jw_u64(w, v); } while (0)
+#define KI(w, k, v) do { jw_key(w, k); jw_i64(w, v); } while (0)
+#define KS(w, k, v) do { jw_key(w, k); jw_str(w, v); } while (0)
+#define KH(w, k, v) do { jw_key(w, k); jw_hex(w, v); } while (0)
+#define KB(w, k, v) do { jw_key(w, k); jw_bool(w, v); } while (0)
+
+/* ---- the escaper ------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;       /* overlong, out of range, or a surrogate */
+	return len;
+}
+
+void rcp_json_string(FILE *f, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	for (size_t i = 0; i < len;) {
+		unsigned c = s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); i++; continue;
+		case '\\': fputs("\\\\", f); i++; continue;
+		case '\b': fputs("\\b", f); i++; continue;
+		case '\f': fputs("\\f", f); i++; continue;
+		case '\n': fputs("\\n", f); i++; continue;
+		case '\r': fputs("\\r", f); i++; continue;
+		case '\t': fputs("\\t", f); i++; continue;
+		default: break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		size_t n = utf8_len(s + i, len - i);
+		if (n == 0) {
+			/* not UTF-8: keep the byte as the code point U+00XX */
+			fprintf(f, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		fwrite(s + i, 1, n, f);
+		i += n;
+	}
+	fputc('"', f);
+}
+
+/* ---- report parts -------------------------------------------------------------- */
+
+static void stack(struct jw *w, const struct rcp_rstack *s)
+{
+	jw_open(w, '[');
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rcp_sym_frame *f = &s->f[i];
+		jw_open(w, '{');
+		KH(w, "ip", f->ip);
+		KS(w, "function", f->func);
+		KS(w, "file", f->file);
+		KU(w, "line", f->line);
+		KS(w, "module", f->module);
+		KH(w, "offset", f->offset);
+		KB(w, "inlined", f->inlined);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void where(struct jw *w, const struct rcp_where *at,
+		  const struct rcp_rstack *s)
+{
+	jw_open(w, '{');
+	KU(w, "ts", at->ts);
+	KU(w, "seq", at->seq);
+	KU(w, "tid", at->tid);
+	KU(w, "stack_id", at->stack);
+	jw_key(w, "stack");
+	stack(w, s);
+	jw_close(w, '}');
+}
+
+static void summary(struct jw *w, const struct rcp_summary *s)
+{
+	jw_open(w, '{');
+	KU(w, "events", s->events);
+	KU(w, "leaked_blocks", s->leaked_blocks);
+	KU(w, "leaked_bytes", s->leaked_bytes);
+	KU(w, "rc_objects", s->rc_objects);
+	KU(w, "cycles", s->cycles);
+	KU(w, "garbage_objects", s->garbage_objects);
+	KU(w, "unreleased_objects", s->unreleased_objects);
+	KU(w, "errors", s->errors);
+	KB(w, "truncated", s->truncated);
+	jw_close(w, '}');
+}
+
+static void process(struct jw *w, const struct rcp_analysis *a)
+{
+	const struct rcp_dump *d = &a->dump;
+
+	jw_open(w, '{');
+	if (d->has_process) {
+		KU(w, "pid", d->process.pid);
+		KU(w, "ppid", d->process.ppid);
+		jw_key(w, "exe");
+		jw_item(w);
+		rcp_json_string(w->f, d->exe, d->process.exe_len);
+		jw_key(w, "argv");
+		jw_open(w, '[');
+		const char *p = d->argv, *end = d->argv + d->process.argv_len;
+		while (p < end) {
+			const char *nul = memchr(p, 0, (size_t)(end - p));
+			size_t n = nul ? (size_t)(nul - p) : (size_t)(end - p);
+			jw_item(w);
+			rcp_json_string(w->f, p, n);
+			p += n + 1;
+		}
+		jw_close(w, ']');
+		KU(w, "stack_depth", d->process.stack_depth);
+		KU(w, "exec_index", d->process.exec_index);
+		KU(w, "start_ts", d->process.start_ts);
+	}
+	jw_key(w, "end");
+	if (d->has_end) {
+		jw_open(w, '{');
+		KS(w, "how", rcp_end_how_name(d->end.how));
+		KI(w, "status", d->end.status);
+		KU(w, "ts", d->end.ts);
+		jw_close(w, '}');
+	} else {
+		jw_null(w);
+	}
+	KU(w, "fatal_signal", a->fatal_signal);
+	KU(w, "threads", a->nthreads);
+	jw_key(w, "forks");
+	jw_open(w, '[');
+	for (size_t i = 0; i < a->nforks && i < RCP_FORKS_KEEP; i++)
+		jw_u64(w, a->forks[i]);
+	jw_close(w, ']');
+	jw_key(w, "parent");
+	if (d->has_parent) {
+		jw_open(w, '{');
+		KU(w, "pid", d->parent.parent_pid);
+		jw_key(w, "path");
+		jw_item(w);
+		rcp_json_string(w->f, d->parent_path, d->parent.path_len);
+		KU(w, "fork_ts", d->parent.fork_ts);
+		KB(w, "readable", !a->parent_unreadable);
+		KU(w, "ancestors_replayed", a->nparents);
+		uint64_t pe = 0;
+		for (unsigned k = 0; k < RCP_EV__COUNT; k++)
+			pe += a->parent_counts[k];
+		KU(w, "events_replayed", pe);
+		jw_close(w, '}');
+	} else {
+		jw_null(w);
+	}
+	KU(w, "first_ts", a->first_ts);
+	KU(w, "last_ts", a->last_ts);
+	KB(w, "ring_had_data", d->ring_had_data);
+	KU(w, "valid_bytes", d->truncated_at);
+	jw_close(w, '}');
+}
+
+static void cycles(struct jw *w, const struct rcp_report *r)
+{
+	jw_open(w, '[');
+	for (size_t i = 0; i < r->ncycles; i++) {
+		const struct rcp_rcycle *cy = &r->cycles[i];
+		const struct rcobj_cycle *c = cy->c;
+		jw_open(w, '{');
+		KH(w, "signature", c->signature);
+		KU(w, "objects", c->nmembers);
+		KU(w, "bytes", c->bytes);
+		KS(w, "types", cy->types);
+		KI(w, "found_gen", c->found_gen);
+		KU(w, "found_collection", c->found_collection);
+		KU(w, "found_ts", c->found_ts);
+		jw_key(w, "culprit");
+		if (c->has_culprit) {
+			jw_open(w, '{');
+			KS(w, "kind", c->culprit_is_edge_clear ? "edge_clear" : "release");
+			KH(w, "obj", c->culprit_obj);
+			KS(w, "type", cy->culprit_type);
+			KU(w, "ts", c->culprit.ts);
+			KU(w, "seq", c->culprit.seq);
+			KU(w, "tid", c->culprit.tid);
+			KU(w, "stack_id", c->culprit.stack);
+			jw_key(w, "stack");
+			stack(w, &cy->culprit);
+			jw_close(w, '}');
+		} else {
+			jw_null(w);
+		}
+		jw_key(w, "members");
+		jw_open(w, '[');
+		for (size_t k = 0; k < cy->nmembers; k++) {
+			const struct rcp_rmember *m = &cy->members[k];
+			jw_open(w, '{');
+			KH(w, "addr", m->m->addr);
+			KS(w, "type", m->type);
+			KU(w, "size", m->m->size);
+			KI(w, "refcount", m->m->refcount);
+			KB(w, "in_cycle", m->m->in_cycle);
+			KU(w, "alloc_stack_id", m->m->alloc_stack);
+			jw_key(w, "alloc_stack");
+			stack(w, &m->alloc);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		KU(w, "members_omitted", c->nmembers - cy->nmembers);
+		jw_key(w, "edges");
+		jw_open(w, '[');
+		for (size_t k = 0; k < c->nedges; k++) {
+			jw_open(w, '{');
+			KH(w, "owner", c->edges[k].owner);
+			KI(w, "slot_off", c->edges[k].slot_off);
+			KH(w, "target", c->edges[k].target);
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void errors(struct jw *w, const struct rcp_report *r)
+{
+	jw_open(w, '[');
+	for (size_t i = 0; i < r->nerrors; i++) {
+		const struct rcp_rerror *e = &r->errors[i];
+		jw_open(w, '{');
+		KS(w, "kind", rcp_error_kind_name(e->e.kind));
+		KH(w, "addr", e->e.addr);
+		KS(w, "type", e->type);
+		jw_key(w, "at");
+		where(w, &e->e.at, &e->at);
+		jw_key(w, "earlier");
+		if (e->e.has_earlier)
+			where(w, &e->e.earlier, &e->earlier);
+		else
+			jw_null(w);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
+{
+	const struct rcp_analysis *a = r->a;
+	const struct rcobj_results *res = a->res;
+	struct jw w;
+
+	memset(&w, 0, sizeof(w));
+	w.f = f;
+	w.base = indent;
+	jw_open(&w, '{');
+	KS(&w, "dump", a->dump.path);
+	KB(&w, "truncated", r->sum.truncated);
+	jw_key(&w, "summary");
+	summary(&w, &r->sum);
+	jw_key(&w, "process");
+	process(&w, a);
+	jw_key(&w, "cycles");
+	cycles(&w, r);
+
+	jw_key(&w, "unreleased");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < r->nunreleased; i++) {
+		const struct rcp_runreleased *u = &r->unreleased[i];
+		jw_open(&w, '{');
+		KS(&w, "type", u->type);
+		KU(&w, "objects", u->u->count);
+		KU(&w, "bytes", u->u->bytes);
+		KH(&w, "example_addr", u->u->example_addr);
+		KU(&w, "alloc_stack_id", u->u->alloc_stack);
+		jw_key(&w, "alloc_stack");
+		stack(&w, &u->alloc);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+
+	jw_key(&w, "suspect_sites");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < r->nsuspects; i++) {
+		const struct rcp_rsuspect *s = &r->suspects[i];
+		jw_open(&w, '{');
+		KS(&w, "type", s->type);
+		KU(&w, "unmatched", s->s->unmatched);
+		KU(&w, "objects", s->s->objects);
+		KU(&w, "stack_id", s->s->stack);
+		jw_key(&w, "stack");
+		stack(&w, &s->stack);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+
+	jw_key(&w, "errors");
+	errors(&w, r);
+	KU(&w, "errors_omitted", r->sum.errors > r->nerrors ? r->sum.errors - r->nerrors : 0);
+
+	jw_key(&w, "leaks");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < r->nleaks; i++) {
+		const struct rcp_rleak *l = &r->leaks[i];
+		jw_open(&w, '{');
+		KU(&w, "blocks", l->blocks);
+		KU(&w, "bytes", l->bytes);
+		KH(&w, "example_addr", l->example_addr);
+		KU(&w, "alloc_stack_id", l->stack);
+		jw_key(&w, "alloc_stack");
+		stack(&w, &l->alloc);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	jw_key(&w, "suppressed");
+	jw_open(&w, '{');
+	KU(&w, "blocks", r->sum.suppressed_blocks);
+	KU(&w, "bytes", r->sum.suppressed_bytes);
+	jw_close(&w, '}');
+
+	jw_key(&w, "gc");
+	jw_open(&w, '[');
+	for (int g = 0; g < 3 && res; g++) {
+		jw_open(&w, '{');
+		KI(&w, "generation", g);
+		KU(&w, "threshold", a->opt.thresholds[g]);
+		KU(&w, "collections", res->gens[g].collections);
+		KU(&w, "collected", res->gens[g].collected);
+		KU(&w, "uncollectable", res->gens[g].uncollectable);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+	if (res) {
+		KU(&w, "gc_collections", res->collections);
+		KU(&w, "rc_live_at_end", res->live_at_end);
+		KU(&w, "suspect_objects", res->suspect_objects);
+		KU(&w, "suspect_events", res->suspect_events);
+		KB(&w, "rc_results_incomplete", res->incomplete);
+	}
+	KU(&w, "heap_live_at_end", a->heap.n);
+
+	jw_key(&w, "snapshots");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < a->nsnap; i++) {
+		jw_open(&w, '{');
+		KS(&w, "label", rcp_strtab_name(&a->strs, a->snaps[i].label));
+		KU(&w, "ts", a->snaps[i].ts);
+		KU(&w, "seq", a->snaps[i].seq);
+		KU(&w, "tid", a->snaps[i].tid);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, ']');
+
+	jw_key(&w, "event_counts");
+	jw_open(&w, '{');
+	for (unsigned k = 1; k < RCP_EV__COUNT; k++)
+		KU(&w, rcp_kind_name(k), a->counts[k]);
+	jw_close(&w, '}');
+
+	jw_key(&w, "warnings");
+	jw_open(&w, '[');
+	for (size_t i = 0; i < a->diag.nkept; i++)
+		jw_str(&w, a->diag.kept[i]);
+	jw_close(&w, ']');
+	KU(&w, "warnings_total", a->diag.nwarnings);
+	jw_close(&w, '}');
+}
+
+void rcp_emit_json_multi(FILE *f, const struct rcp_report *const *r, size_t n)
+{
+	struct rcp_summary s;
+	memset(&s, 0, sizeof(s));
+
+	fputs("{\n  \"reports\": [", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		rcp_emit_json(f, r[i], 4);
+		s.events += r[i]->sum.events;
+		s.leaked_blocks += r[i]->sum.leaked_blocks;
+		s.leaked_bytes += r[i]->sum.leaked_bytes;
+		s.rc_objects += r[i]->sum.rc_objects;
+		s.cycles += r[i]->sum.cycles;
+		s.garbage_objects += r[i]->sum.garbage_objects;
+		s.unreleased_objects += r[i]->sum.unreleased_objects;
+		s.errors += r[i]->sum.errors;
+		s.truncated |= r[i]->sum.truncated;
+	}
+	fputs(n ? "\n  ],\n  \"summary\": " : "],\n  \"summary\": ", f);
+	struct jw w;
+	memset(&w, 0, sizeof(w));
+	w.f = f;
+	w.base = 2;
+	summary(&w, &s);
+	fprintf(f, ",\n  \"truncated\": %s\n}\n", s.truncated ? "true" : "false");
+}

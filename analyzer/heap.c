@@ -1,0 +1,254 @@
+/* heap.c - plain heap replay (see heap.h).
+ *
+ * Invariants
+ *   - tab holds every live block exactly once, and every FREED address
+ *     whose free is still in the ring (its qidx names that ring slot);
+ *     used <= cap / 2.
+ *   - The ring holds the last qn frees in order from qhead.  A ring slot
+ *     whose address was allocated again (or freed again later) no longer
+ *     owns a table entry: eviction deletes the entry only when it is FREED
+ *     with qidx == that slot.
+ *   - An allocation at an address still live means the old block was freed
+ *     unseen (e.g. by a path the shim does not observe): the new block
+ *     replaces it without an error.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "heap.h"
+#include "util.h"
+
+/* Big tables are mmap'ed with transparent huge pages: lookups are random
+ * by design (hashed addresses), and with 4 KiB pages nearly every one
+ * missed the TLB as well as the cache. */
+#define HUGE_TABLE (2u << 20)
+
+static struct rcp_block *table_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct rcp_block);
+	if (bytes < HUGE_TABLE)
+		return calloc(cap, sizeof(struct rcp_block));
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+static void table_free(struct rcp_block *t, size_t cap)
+{
+	size_t bytes = cap * sizeof(struct rcp_block);
+	if (bytes < HUGE_TABLE)
+		free(t);
+	else if (t)
+		munmap(t, bytes);
+}
+
+int rcp_heap_init(struct rcp_heap *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->cap = 1024;
+	h->tab = table_alloc(h->cap);
+	if (!h->tab)
+		return -ENOMEM;
+	return 0;
+}
+
+void rcp_heap_free_all(struct rcp_heap *h)
+{
+	table_free(h->tab, h->cap);
+	free(h->ring);
+	free(h->errors);
+	memset(h, 0, sizeof(*h));
+}
+
+static size_t slot_of(uint64_t addr, size_t cap)
+{
+	return (size_t)rcp_mix64(addr) & (cap - 1);
+}
+
+void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
+{
+	__builtin_prefetch(&h->tab[slot_of(addr, h->cap)]);
+}
+
+/* The entry for addr (live or FREED), or NULL. */
+static struct rcp_block *lookup(const struct rcp_heap *h, uint64_t addr)
+{
+	size_t mask = h->cap - 1;
+	for (size_t i = slot_of(addr, h->cap);; i = (i + 1) & mask) {
+		struct rcp_block *b = &h->tab[i];
+		if (b->addr == addr)
+			return b;
+		if (b->addr == 0)
+			return NULL;
+	}
+}
+
+const struct rcp_block *rcp_heap_find(const struct rcp_heap *h, uint64_t addr)
+{
+	const struct rcp_block *b = addr ? lookup(h, addr) : NULL;
+	return b && !(b->flags & RCP_BLOCK_FREED) ? b : NULL;
+}
+
+/* Backward-shift deletion: no tombstones, probe chains stay short. */
+static void delete_at(struct rcp_heap *h, struct rcp_block *b)
+{
+	size_t mask = h->cap - 1;
+	size_t i = (size_t)(b - h->tab), j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (h->tab[j].addr == 0)
+			break;
+		size_t home = slot_of(h->tab[j].addr, h->cap);
+		/* move j to i when its home is not in (i, j] (cyclically) */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			h->tab[i] = h->tab[j];
+			i = j;
+		}
+	}
+	h->tab[i].addr = 0;
+	h->used--;
+}
+
+static int grow(struct rcp_heap *h)
+{
+	size_t ncap = h->cap * 2;
+	struct rcp_block *nt = table_alloc(ncap);
+	if (!nt)
+		return -ENOMEM;
+	for (size_t k = 0; k < h->cap; k++) {
+		if (!h->tab[k].addr)
+			continue;
+		size_t i = slot_of(h->tab[k].addr, ncap);
+		while (nt[i].addr)
+			i = (i + 1) & (ncap - 1);
+		nt[i] = h->tab[k];
+	}
+	table_free(h->tab, h->cap);
+	h->tab = nt;
+	h->cap = ncap;
+	return 0;
+}
+
+/* Forgets the oldest free when the ring is full. */
+static void evict_oldest(struct rcp_heap *h)
+{
+	size_t k = h->qhead;
+	struct rcp_block *b = lookup(h, h->ring[k].addr);
+
+	if (b && (b->flags & RCP_BLOCK_FREED) && b->qidx == k)
+		delete_at(h, b);
+	h->qhead = (h->qhead + 1) % RCP_QUARANTINE;
+	h->qn--;
+}
+
+/* Puts b (just freed) into the ring; the ring has room. */
+static void quarantine(struct rcp_heap *h, struct rcp_block *b,
+		       const struct rcp_where *w)
+{
+	if (!h->ring) {
+		/* allocated on the first free: most tiny dumps never need it */
+		h->ring = calloc(RCP_QUARANTINE, sizeof(*h->ring));
+		if (!h->ring) {
+			/* no quarantine: double frees will look invalid */
+			delete_at(h, b);
+			return;
+		}
+	}
+	size_t k = (h->qhead + h->qn++) % RCP_QUARANTINE;
+	h->ring[k].addr = b->addr;
+	h->ring[k].at = *w;
+	b->flags = RCP_BLOCK_FREED;
+	b->qidx = (uint32_t)k;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void add_error(struct rcp_heap *h, enum rcp_error_kind kind,
+		      uint64_t addr, const struct rcp_where *w,
+		      const struct rcp_where *earlier)
+{
+	h->nerrors++;
+	if (h->nerr_kept >= RCP_ERRORS_KEEP ||
+	    rcp_grow(&h->errors, &h->cap_err, h->nerr_kept, sizeof(*h->errors)))
+		return;
+	struct rcp_error *e = &h->errors[h->nerr_kept++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->addr = addr;
+	e->at = *w;
+	if (earlier) {
+		e->earlier = *earlier;
+		e->has_earlier = 1;
+	}
+}
+
+int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
+		   const struct rcp_where *w)
+{
+	if (addr == 0)
+		return 0;               /* failed allocation */
+	struct rcp_block *b = lookup(h, addr);
+	if (!b) {
+		if (2 * (h->used + 1) > h->cap) {
+			int rc = grow(h);
+			if (rc)
+				return rc;
+		}
+		size_t mask = h->cap - 1;
+		size_t i = slot_of(addr, h->cap);
+		while (h->tab[i].addr)
+			i = (i + 1) & mask;
+		b = &h->tab[i];
+		h->used++;
+		h->n++;
+	} else if (b->flags & RCP_BLOCK_FREED) {
+		h->n++;                 /* reused: its ring slot no longer owns it */
+	} else {
+		h->replaced++;
+	}
+	b->addr = addr;
+	b->size = size;
+	b->stack = w->stack;
+	b->tid = w->tid;
+	b->flags = 0;
+	b->qidx = 0;
+	return 0;
+}
+
+void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
+		      const struct rcp_where *w)
+{
+	if (addr == 0)
+		return;                 /* free(NULL) */
+	/* make room first: eviction may move table entries */
+	if (h->qn == RCP_QUARANTINE) {
+		evict_oldest(h);
+		/* the entry evicted a few frees from now */
+		rcp_heap_prefetch(h, h->ring[(h->qhead + 8) % RCP_QUARANTINE].addr);
+	}
+	struct rcp_block *b = lookup(h, addr);
+	if (b && !(b->flags & RCP_BLOCK_FREED)) {
+		h->n--;
+		quarantine(h, b, w);
+	} else if (b) {
+		add_error(h, RCP_ERR_DOUBLE_FREE, addr, w, &h->ring[b->qidx].at);
+	} else if (!h->tolerate_invalid) {
+		add_error(h, RCP_ERR_INVALID_FREE, addr, w, NULL);
+	}
+}
+
+void rcp_heap_mark_rc(struct rcp_heap *h, uint64_t block)
+{
+	if (block == 0)
+		return;
+	struct rcp_block *b = lookup(h, block);
+	if (b && !(b->flags & RCP_BLOCK_FREED))
+		b->flags |= RCP_BLOCK_RC;
+}

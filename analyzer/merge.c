@@ -1,0 +1,91 @@
+/* merge.c - k-way merge of the streams by ts.
+ *
+ * A binary min-heap of stream indexes keyed by (head ts, stream index).
+ * Each stream is in the heap at most once, so equal ts are ordered by
+ * stream, and within a stream by position: the order rcprof_dump.h asks
+ * for.  Handing out an event only marks the top; the stream is advanced on
+ * the next call so the returned event stays valid until then.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "streams.h"
+
+static int before(const struct rcp_streams *ss, uint32_t a, uint32_t b)
+{
+	uint64_t ta = ss->s[a].ev.ts, tb = ss->s[b].ev.ts;
+	return ta < tb || (ta == tb && a < b);
+}
+
+static void sift_down(struct rcp_merge *m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, min = i;
+		if (l < m->n && before(m->ss, m->heap[l], m->heap[min]))
+			min = l;
+		if (r < m->n && before(m->ss, m->heap[r], m->heap[min]))
+			min = r;
+		if (min == i)
+			return;
+		uint32_t t = m->heap[i];
+		m->heap[i] = m->heap[min];
+		m->heap[min] = t;
+		i = min;
+	}
+}
+
+int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss)
+{
+	memset(m, 0, sizeof(*m));
+	m->ss = ss;
+	if (ss->n == 0)
+		return 0;
+	if (ss->n > UINT32_MAX)
+		return -E2BIG;
+	m->heap = malloc(ss->n * sizeof(*m->heap));
+	if (!m->heap)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->n; i++)
+		if (!ss->s[i].done)
+			m->heap[m->n++] = (uint32_t)i;
+	for (size_t i = m->n / 2; i-- > 0;)
+		sift_down(m, i);
+	return 0;
+}
+
+static void settle(struct rcp_merge *m)
+{
+	if (!m->advance_top)
+		return;
+	m->advance_top = 0;
+	struct rcp_stream *s = &m->ss->s[m->heap[0]];
+	rcp_stream_advance(m->ss, s);
+	if (s->done)
+		m->heap[0] = m->heap[--m->n];
+	if (m->n)
+		sift_down(m, 0);
+}
+
+const struct rcp_event *rcp_merge_next(struct rcp_merge *m)
+{
+	settle(m);
+	if (m->n == 0)
+		return NULL;
+	m->advance_top = 1;
+	return &m->ss->s[m->heap[0]].ev;
+}
+
+int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts)
+{
+	settle(m);
+	if (m->n == 0)
+		return 0;
+	*ts = m->ss->s[m->heap[0]].ev.ts;
+	return 1;
+}
+
+void rcp_merge_free(struct rcp_merge *m)
+{
+	free(m->heap);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,61 @@
+/* streams.h - the chunks of a recording grouped into streams (tid, nest),
+ * each decoded lazily by a cursor, and the k-way merge of all streams by ts.
+ *
+ * Memory is proportional to chunks and streams: a cursor holds one decoded
+ * event and a position in the mapping, never a list of events.
+ */
+#ifndef RCPROF_STREAMS_H
+#define RCPROF_STREAMS_H
+
+#include "decode.h"
+#include "dump_file.h"
+#include "util.h"
+
+struct rcp_stream {
+	uint32_t tid;
+	uint16_t nest;
+	size_t first, nchunks;      /* in rcp_streams.chunks */
+	/* cursor */
+	size_t cur;                 /* chunk being decoded, relative to first */
+	const uint8_t *p, *end;
+	struct rcp_dec_state st;
+	struct rcp_event ev;        /* the head event, valid unless done */
+	int done;
+};
+
+struct rcp_streams {
+	const char *name;           /* for warnings */
+	struct rcp_diag *diag;
+	size_t nchunks;
+	struct rcp_chunk_ref *chunks;   /* sorted by (tid, nest, seq), unique */
+	size_t n;
+	struct rcp_stream *s;           /* sorted by (tid, nest) */
+	uint64_t cut_events;            /* events dropped at a chunk's end */
+	uint64_t gaps;                  /* chunks missing (seq gaps) */
+};
+
+/* Groups the chunks of d (keeping the longest copy of each chunk) and
+ * positions every cursor on its first event.  0 or -ENOMEM. */
+int rcp_streams_build(struct rcp_streams *ss, const struct rcp_dump *d,
+		      struct rcp_diag *diag);
+void rcp_streams_free(struct rcp_streams *ss);
+/* Moves stream s to its next event (s->done when there is none). */
+void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s);
+
+/* k-way merge by (ts, stream index); a binary min-heap of stream indexes. */
+struct rcp_merge {
+	struct rcp_streams *ss;
+	uint32_t *heap;
+	size_t n;
+	int advance_top;            /* the top's event was handed out */
+};
+
+int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss);
+/* The next event in ts order, or NULL.  The pointer is valid until the
+ * next call. */
+const struct rcp_event *rcp_merge_next(struct rcp_merge *m);
+/* The ts of the next event without consuming it; 0 when none. */
+int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts);
+void rcp_merge_free(struct rcp_merge *m);
+
+#endif /* RCPROF_STREAMS_H */

@@ -1,0 +1,409 @@
+/* symbolize.c - offline symbolization (see symbolize.h).
+ *
+ * Per module, on first use: dwfl_begin with the offline callbacks,
+ * dwfl_report_elf(path) at the recorded load bias, compare build ids.
+ * Per ip, on first use: the DWARF scopes at ip - 1 give the inline chain
+ * (innermost inlined_subroutine ... subprogram); the innermost frame's
+ * file:line comes from the line table, each outer frame's from the
+ * DW_AT_call_file/DW_AT_call_line of the frame inlined into it.  Without
+ * DWARF the ELF symbol table (or .dynsym) names the function.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uthash.h>
+
+#include "symbolize.h"
+#include "util.h"
+
+#define INLINE_MAX 16
+
+struct modstate {
+	int tried;
+	int usable;             /* file found and build id matches */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+};
+
+struct cache_key {
+	uint64_t ip;
+	int64_t module;
+};
+
+struct cache_ent {
+	struct cache_key key;
+	size_t n;
+	struct rcp_sym_frame *frames;
+	UT_hash_handle hh;
+};
+
+struct intern {
+	char *s;
+	UT_hash_handle hh;
+};
+
+struct rcp_symbolizer {
+	const struct rcp_modules *mods;
+	const struct rcp_strtab *strs;
+	struct rcp_stacks *stacks;
+	size_t nms;
+	struct modstate *ms;
+	struct cache_ent *cache;
+	struct intern *strings;
+};
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
+				      const struct rcp_strtab *strs,
+				      struct rcp_stacks *stacks)
+{
+	struct rcp_symbolizer *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->mods = mods;
+	s->strs = strs;
+	s->stacks = stacks;
+	return s;
+}
+
+void rcp_sym_destroy(struct rcp_symbolizer *s)
+{
+	struct cache_ent *c, *ct;
+	struct intern *i, *it;
+
+	if (!s)
+		return;
+	HASH_ITER(hh, s->cache, c, ct) {
+		HASH_DEL(s->cache, c);
+		free(c->frames);
+		free(c);
+	}
+	HASH_ITER(hh, s->strings, i, it) {
+		HASH_DEL(s->strings, i);
+		free(i->s);
+		free(i);
+	}
+	for (size_t k = 0; k < s->nms; k++)
+		if (s->ms[k].dwfl)
+			dwfl_end(s->ms[k].dwfl);
+	free(s->ms);
+	free(s);
+}
+
+/* Strings live as long as the symbolizer; NULL stays NULL. */
+static const char *intern(struct rcp_symbolizer *s, const char *str)
+{
+	struct intern *i;
+
+	if (!str)
+		return NULL;
+	HASH_FIND_STR(s->strings, str, i);
+	if (i)
+		return i->s;
+	i = calloc(1, sizeof(*i));
+	if (!i)
+		return NULL;
+	i->s = strdup(str);
+	if (!i->s) {
+		free(i);
+		return NULL;
+	}
+	HASH_ADD_KEYPTR(hh, s->strings, i->s, strlen(i->s), i);
+	return i->s;
+}
+
+static struct modstate *module_state(struct rcp_symbolizer *s, long idx)
+{
+	if (idx < 0)
+		return NULL;
+	if ((size_t)idx >= s->nms) {
+		size_t n = s->mods->n;
+		struct modstate *ms = realloc(s->ms, n * sizeof(*ms));
+		if (!ms)
+			return NULL;
+		memset(ms + s->nms, 0, (n - s->nms) * sizeof(*ms));
+		s->ms = ms;
+		s->nms = n;
+	}
+	struct modstate *m = &s->ms[idx];
+	if (m->tried)
+		return m;
+	m->tried = 1;
+
+	const struct rcp_module *rm = &s->mods->m[idx];
+	const char *path = rcp_strtab_name(s->strs, rm->path);
+	struct stat st;
+	/* only regular files: a damaged dump must not make us open a FIFO or
+	 * a device and block */
+	if (!path || !*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return m;
+	m->dwfl = dwfl_begin(&offline_callbacks);
+	if (!m->dwfl)
+		return m;
+	dwfl_report_begin(m->dwfl);
+	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1,
+				 rm->base, true);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	if (!m->mod)
+		return m;
+	if (rm->build_id_len) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int len = dwfl_module_build_id(m->mod, &bits, &vaddr);
+		if (len != (int)rm->build_id_len ||
+		    memcmp(bits, rm->build_id, rm->build_id_len) != 0)
+			return m;       /* another build: don't trust it */
+	}
+	m->usable = 1;
+	return m;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+		name = dwarf_formstring(&attr);
+	if (!name && dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	return name;
+}
+
+/* Fills frames[] for addr in module m; returns the count (0 = nothing). */
+static size_t lookup_dwarf(struct rcp_symbolizer *s, struct modstate *m,
+			   Dwarf_Addr addr, struct rcp_sym_frame *fr,
+			   size_t max)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, addr, &bias);
+	Dwarf_Die *scopes = NULL;
+	size_t n = 0;
+	const char *file = NULL;
+	int line = 0;
+
+	Dwfl_Line *dl = dwfl_module_getsrc(m->mod, addr);
+	if (dl)
+		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	if (!cu)
+		goto single;
+	int ns = dwarf_getscopes(cu, addr - bias, &scopes);
+	if (ns <= 0)
+		goto single;
+
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+		files = NULL;
+	for (int i = 0; i < ns && n < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		fr[n].func = intern(s, die_name(&scopes[i]));
+		fr[n].file = intern(s, file);
+		fr[n].line = line > 0 ? (unsigned)line : 0;
+		fr[n].inlined = tag == DW_TAG_inlined_subroutine;
+		n++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		/* the caller's location is where this one was inlined */
+		Dwarf_Attribute attr;
+		Dwarf_Word w;
+		file = NULL;
+		line = 0;
+		if (files && dwarf_attr(&scopes[i], DW_AT_call_file, &attr) &&
+		    dwarf_formudata(&attr, &w) == 0 && w < nfiles)
+			file = dwarf_filesrc(files, w, NULL, NULL);
+		if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) &&
+		    dwarf_formudata(&attr, &w) == 0)
+			line = (int)w;
+	}
+	free(scopes);
+	if (n)
+		return n;
+single:
+	if (!file)
+		return 0;
+	fr[0].file = intern(s, file);
+	fr[0].line = line > 0 ? (unsigned)line : 0;
+	return 1;
+}
+
+size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
+		  const struct rcp_sym_frame **out)
+{
+	struct cache_key key;
+	struct cache_ent *c;
+	struct rcp_sym_frame fr[INLINE_MAX];
+	static struct rcp_sym_frame oom_frame;
+	long idx = rcp_modules_find(s->mods, ip, ts);
+
+	memset(&key, 0, sizeof(key));
+	key.ip = ip;
+	key.module = idx;
+	HASH_FIND(hh, s->cache, &key, sizeof(key), c);
+	if (c) {
+		*out = c->frames;
+		return c->n;
+	}
+
+	memset(fr, 0, sizeof(fr));
+	size_t n = 0;
+	const struct rcp_module *rm = idx >= 0 ? &s->mods->m[idx] : NULL;
+	const char *modpath = rm ? intern(s, rcp_strtab_name(s->strs, rm->path)) : NULL;
+	struct modstate *m = module_state(s, idx);
+	Dwarf_Addr addr = ip ? ip - 1 : 0;
+
+	if (m && m->usable) {
+		n = lookup_dwarf(s, m, addr, fr, INLINE_MAX);
+		/* the symbol table names the outermost (real) function when
+		 * DWARF did not */
+		GElf_Off off;
+		GElf_Sym sym;
+		const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym,
+							NULL, NULL, NULL);
+		if (n == 0)
+			n = 1;
+		if (!fr[n - 1].func)
+			fr[n - 1].func = intern(s, name);
+	}
+	if (n == 0)
+		n = 1;
+	for (size_t i = 0; i < n; i++) {
+		fr[i].ip = ip;
+		fr[i].module = modpath;
+		fr[i].offset = rm ? ip - rm->base : ip;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->frames = malloc(n * sizeof(*fr));
+	if (!c || !c->frames) {
+		free(c);
+		memset(&oom_frame, 0, sizeof(oom_frame));
+		oom_frame.ip = ip;
+		*out = &oom_frame;
+		return 1;
+	}
+	memcpy(c->frames, fr, n * sizeof(*fr));
+	c->n = n;
+	c->key = key;
+	HASH_ADD(hh, s->cache, key, sizeof(key), c);
+	*out = c->frames;
+	return n;
+}
+
+size_t rcp_sym_stack(struct rcp_symbolizer *s, uint32_t stack, size_t max,
+		     void (*fn)(void *ud, const struct rcp_sym_frame *f),
+		     void *ud)
+{
+	const struct rcp_stack *st = rcp_stacks_get(s->stacks, stack);
+	size_t k = 0;
+
+	if (!st)
+		return 0;
+	for (uint32_t i = 0; i < st->n && k < max; i++) {
+		const struct rcp_sym_frame *f;
+		size_t n = rcp_sym_ip(s, st->ips[i], st->ts, &f);
+		for (size_t j = 0; j < n && k < max; j++, k++)
+			fn(ud, &f[j]);
+	}
+	return k;
+}
+
+int rcp_sym_is_runtime_frame(const struct rcp_sym_frame *f)
+{
+	static const char *const funcs[] = {
+		"malloc", "calloc", "realloc", "reallocarray", "free",
+		"posix_memalign", "aligned_alloc", "memalign", "valloc",
+		"pvalloc", "strdup", "strndup", "__libc_malloc",
+		"__libc_calloc", "__libc_realloc", "__libc_free",
+		"rc_new", "rc_retain", "rc_release", "rc_set",
+	};
+	const char *mod = rcp_basename(f->module);
+
+	if (strncmp(mod, "librc.so", 8) == 0 || strncmp(mod, "librcprof.so", 12) == 0)
+		return 1;
+	if (!f->func)
+		return 0;
+	if (strncmp(f->func, "rcprof_", 7) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
+		if (strcmp(f->func, funcs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct hash_walk {
+	uint64_t h;
+	int taken;
+};
+
+static void hash_frame(void *ud, const struct rcp_sym_frame *f)
+{
+	struct hash_walk *w = ud;
+	char buf[32];
+
+	if (w->taken >= 3 || rcp_sym_is_runtime_frame(f))
+		return;
+	w->taken++;
+	if (f->func) {
+		w->h = rcp_fnv(w->h, f->func, strlen(f->func) + 1);
+		if (f->file) {
+			const char *b = rcp_basename(f->file);
+			w->h = rcp_fnv(w->h, b, strlen(b) + 1);
+			w->h = rcp_fnv(w->h, &f->line, sizeof(f->line));
+		}
+	} else {
+		/* no symbol at all: the module offset is all there is */
+		const char *b = rcp_basename(f->module);
+		w->h = rcp_fnv(w->h, b, strlen(b) + 1);
+		int len = snprintf(buf, sizeof(buf), "+%llx", (unsigned long long)f->offset);
+		w->h = rcp_fnv(w->h, buf, (size_t)len);
+	}
+}
+
+uint64_t rcp_sym_stack_hash(struct rcp_symbolizer *s, uint32_t stack)
+{
+	struct rcp_stack *st = rcp_stacks_get(s->stacks, stack);
+	struct hash_walk w = { RCP_FNV_INIT, 0 };
+
+	if (stack == 0)
+		return 0;
+	if (!st)
+		return rcp_mix64(stack);        /* never defined: best effort */
+	if (st->hashed)
+		return st->hash;
+	rcp_sym_stack(s, stack, RCP_STACK_MAX_FRAMES * INLINE_MAX, hash_frame, &w);
+	st->hash = w.h;
+	st->hashed = 1;
+	return w.h;
+}
+
+static uint64_t hasher_stack(void *ud, uint32_t stack)
+{
+	return rcp_sym_stack_hash(ud, stack);
+}
+
+static uint64_t hasher_string(void *ud, uint32_t id)
+{
+	struct rcp_symbolizer *s = ud;
+	return rcp_strtab_hash(s->strs, id);
+}
+
+struct rcobj_site_hasher rcp_sym_hasher(struct rcp_symbolizer *s)
+{
+	struct rcobj_site_hasher h = { s, hasher_stack, hasher_string };
+	return h;
+}

@@ -1,0 +1,67 @@
+/* util.c - diagnostics sink and growable arrays (see util.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void rcp_diag_init(struct rcp_diag *d, int quiet)
+{
+	memset(d, 0, sizeof(*d));
+	d->quiet = quiet;
+}
+
+void rcp_diag_free(struct rcp_diag *d)
+{
+	for (size_t i = 0; i < d->nkept; i++)
+		free(d->kept[i]);
+	d->nkept = 0;
+	d->nwarnings = 0;
+}
+
+void rcp_warn(struct rcp_diag *d, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	d->nwarnings++;
+	/* Repeated warnings (a damaged dump can produce thousands) are
+	 * counted, and only the first ones are kept and printed. */
+	if (d->nkept < RCP_DIAG_KEEP) {
+		char *s = strdup(buf);
+		if (s)
+			d->kept[d->nkept++] = s;
+		if (!d->quiet)
+			fprintf(stderr, RCP_PREFIX "%s\n", buf);
+	} else if (d->nwarnings == RCP_DIAG_KEEP + 1 && !d->quiet) {
+		fprintf(stderr, RCP_PREFIX "more warnings not shown\n");
+	}
+}
+
+int rcp_grow(void *arr, size_t *cap, size_t n, size_t esz)
+{
+	void **pa = arr;
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / esz)
+		return -ENOMEM;
+	void *p = realloc(*pa, ncap * esz);
+	if (!p)
+		return -ENOMEM;
+	*pa = p;
+	*cap = ncap;
+	return 0;
+}
+
+const char *rcp_basename(const char *path)
+{
+	if (!path)
+		return "";
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}

@@ -1,0 +1,78 @@
+/* util.h - small helpers shared by the analyzer modules: growable arrays,
+ * unaligned little-endian loads, a 64-bit hash, and the diagnostics sink.
+ *
+ * Every message of rcprof-report starts with "rcprof-report: ".  Warnings
+ * about one dump are collected (bounded) so the report can list them, and
+ * echoed to stderr unless the sink is quiet (tests, fuzzing).
+ */
+#ifndef RCPROF_UTIL_H
+#define RCPROF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define RCP_PREFIX "rcprof-report: "
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+#define RCP_DIAG_KEEP 64        /* warnings kept for the report */
+
+struct rcp_diag {
+	int quiet;              /* don't echo to stderr */
+	size_t nwarnings;       /* all warnings, kept or not */
+	size_t nkept;
+	char *kept[RCP_DIAG_KEEP];
+};
+
+void rcp_diag_init(struct rcp_diag *d, int quiet);
+void rcp_diag_free(struct rcp_diag *d);
+/* Adds a warning; `fmt` is the text after the "rcprof-report: " prefix. */
+void rcp_warn(struct rcp_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- growable arrays ----------------------------------------------------- */
+
+/* Makes room for one more element in *arr (element size `esz`) holding *n
+ * elements with capacity *cap.  0 or -ENOMEM. */
+int rcp_grow(void *arr, size_t *cap, size_t n, size_t esz);
+
+/* ---- loads ---------------------------------------------------------------- */
+
+static inline uint32_t rcp_load32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* ---- hashing --------------------------------------------------------------- */
+
+/* A strong 64-bit mixer (the splitmix64 finalizer): consecutive heap
+ * addresses spread over the whole table. */
+static inline uint64_t rcp_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+#define RCP_FNV_INIT 0xcbf29ce484222325ull
+
+/* FNV-1a over bytes, continuing from h (start with RCP_FNV_INIT). */
+static inline uint64_t rcp_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+const char *rcp_basename(const char *path);
+
+#endif /* RCPROF_UTIL_H */

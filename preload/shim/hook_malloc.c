@@ -1,0 +1,242 @@
+/* hook_malloc.c - the malloc family.
+ *
+ * Rules (heaptrack's): a free is stamped and recorded BEFORE the block is
+ * released, an allocation AFTER the real call returned, so in ts order an
+ * address is never handed out again before its previous free.  errno is
+ * what the real call left.  Until dlsym has found the real functions,
+ * allocations come from a static bump heap; its blocks are never passed
+ * to the real free/realloc.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks.h"
+
+/* ---- bootstrap heap ---------------------------------------------------------- */
+
+#define BOOT_SIZE (256 * 1024)
+static char boot_heap[BOOT_SIZE] __attribute__((aligned(64)));
+static size_t boot_used;        /* atomic */
+
+static int boot_owns(const void *p)
+{
+	return (const char *)p >= boot_heap && (const char *)p < boot_heap + BOOT_SIZE;
+}
+
+static void *boot_alloc(size_t n, size_t align)
+{
+	if (align < 16)
+		align = 16;
+	size_t old = atomic_load_relaxed(&boot_used), start, end;
+	do {
+		start = (old + 16 + align - 1) & ~(align - 1);
+		if (n > BOOT_SIZE || start + n > BOOT_SIZE)
+			return NULL;
+		end = start + n;
+	} while (!atomic_cas_relaxed(&boot_used, &old, end));
+	memcpy(boot_heap + start - sizeof(size_t), &n, sizeof(n));
+	return boot_heap + start;       /* zeroed: never reused */
+}
+
+static size_t boot_size(const void *p)
+{
+	size_t n;
+	memcpy(&n, (const char *)p - sizeof(size_t), sizeof(n));
+	return n;
+}
+
+/* Real function missing: resolve, or use the bootstrap heap while the
+ * resolution itself allocates. */
+static int need_boot(void *fn)
+{
+	if (shim_likely(fn != NULL))
+		return 0;
+	shim_resolve();
+	return shim_resolving || !shim_real.malloc;
+}
+
+/* ---- the hooks ------------------------------------------------------------------ */
+
+SHIM_EXPORT void *malloc(size_t n)
+{
+	if (shim_unlikely(need_boot((void *)shim_real.malloc)))
+		return boot_alloc(n, 16);
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	void *p = shim_real.malloc(n);
+	if (lvl >= 0 && p) {
+		int e = errno;
+		shim_rec_alloc(t, lvl, p, n, RCP_ALLOC_MALLOC);
+		errno = e;
+	}
+	shim_leave(t);
+	return p;
+}
+
+SHIM_EXPORT void free(void *p)
+{
+	if (!p || shim_unlikely(boot_owns(p)))
+		return;
+	if (shim_unlikely(!shim_real.free)) {
+		shim_resolve();
+		if (!shim_real.free)
+			return;         /* cannot happen after dlsym: leak */
+	}
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	if (lvl >= 0) {
+		int e = errno;
+		shim_rec_free(t, lvl, p);
+		errno = e;
+	}
+	shim_real.free(p);
+	shim_leave(t);
+}
+
+SHIM_EXPORT void *calloc(size_t n, size_t size)
+{
+	if (shim_unlikely(need_boot((void *)shim_real.calloc))) {
+		if (size && n > SIZE_MAX / size)
+			return NULL;
+		return boot_alloc(n * size, 16);
+	}
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	void *p = shim_real.calloc(n, size);
+	if (lvl >= 0 && p) {
+		int e = errno;
+		shim_rec_alloc(t, lvl, p, n * size, RCP_ALLOC_CALLOC);
+		errno = e;
+	}
+	shim_leave(t);
+	return p;
+}
+
+/* realloc and reallocarray: glibc semantics (realloc(NULL, n) allocates,
+ * realloc(p, 0) frees p and returns NULL).  reallocarray is done here on
+ * top of the real realloc: glibc's own calls realloc through the PLT,
+ * which would enter our realloc hook a second time. */
+static void *do_realloc(void *p, size_t n, size_t m, int is_array)
+{
+	size_t bytes;
+	if (is_array && __builtin_mul_overflow(n, m, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!is_array)
+		bytes = n;
+	if (shim_unlikely(boot_owns(p))) {
+		void *q = malloc(bytes);
+		if (q) {
+			size_t old = boot_size(p);
+			memcpy(q, p, old < bytes ? old : bytes);
+		}
+		return q;
+	}
+	if (shim_unlikely(need_boot((void *)shim_real.realloc)))
+		return p ? NULL : boot_alloc(bytes, 16);
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	void *q;
+	if (!p) {
+		q = shim_real.realloc(NULL, bytes);
+		if (lvl >= 0 && q) {
+			int e = errno;
+			shim_rec_alloc(t, lvl, q, bytes, RCP_ALLOC_REALLOC);
+			errno = e;
+		}
+	} else if (bytes == 0) {
+		if (lvl >= 0)
+			shim_rec_free(t, lvl, p);
+		q = shim_real.realloc(p, 0);
+		if (lvl >= 0 && q) {    /* a libc that does not free here */
+			int e = errno;
+			shim_rec_alloc(t, lvl, q, 0, RCP_ALLOC_REALLOC);
+			errno = e;
+		}
+	} else {
+		uint64_t ts = lvl >= 0 ? shim_now() : 0;
+		q = shim_real.realloc(p, bytes);
+		if (lvl >= 0 && q) {
+			int e = errno;
+			shim_rec_realloc(t, lvl, p, ts, q, bytes);
+			errno = e;
+		}
+	}
+	shim_leave(t);
+	return q;
+}
+
+SHIM_EXPORT void *realloc(void *p, size_t n)
+{
+	return do_realloc(p, n, 0, 0);
+}
+
+SHIM_EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+	return do_realloc(p, n, m, 1);
+}
+
+SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (shim_unlikely(need_boot((void *)shim_real.posix_memalign))) {
+		if (align % sizeof(void *) || (align & (align - 1)))
+			return EINVAL;
+		void *p = boot_alloc(n, align);
+		if (!p)
+			return ENOMEM;
+		*out = p;
+		return 0;
+	}
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	int rc = shim_real.posix_memalign(out, align, n);
+	if (lvl >= 0 && rc == 0) {
+		int e = errno;
+		shim_rec_alloc(t, lvl, *out, n, RCP_ALLOC_MEMALIGN);
+		errno = e;
+	}
+	shim_leave(t);
+	return rc;
+}
+
+#define ALIGNED_HOOK(name, call, boot_align, size)                          \
+	{                                                                   \
+		if (shim_unlikely(need_boot((void *)shim_real.name)))        \
+			return boot_alloc(size, boot_align);                \
+		struct shim_thread *t = &shim_tls;                          \
+		int lvl = shim_enter(t);                                    \
+		void *p = call;                                             \
+		if (lvl >= 0 && p) {                                        \
+			int e = errno;                                      \
+			shim_rec_alloc(t, lvl, p, size, RCP_ALLOC_MEMALIGN); \
+			errno = e;                                          \
+		}                                                           \
+		shim_leave(t);                                              \
+		return p;                                                   \
+	}
+
+SHIM_EXPORT void *aligned_alloc(size_t align, size_t n)
+ALIGNED_HOOK(aligned_alloc, shim_real.aligned_alloc(align, n), align, n)
+
+SHIM_EXPORT void *memalign(size_t align, size_t n)
+ALIGNED_HOOK(memalign, shim_real.memalign(align, n), align, n)
+
+SHIM_EXPORT void *valloc(size_t n)
+ALIGNED_HOOK(valloc, shim_real.valloc(n), 4096, n)
+
+SHIM_EXPORT void *pvalloc(size_t n)
+ALIGNED_HOOK(pvalloc, shim_real.pvalloc(n), 4096, n)
+
+SHIM_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (boot_owns(p))
+		return boot_size(p);
+	if (!shim_real.malloc_usable_size)
+		shim_resolve();
+	return shim_real.malloc_usable_size ? shim_real.malloc_usable_size(p) : 0;
+}

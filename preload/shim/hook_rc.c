@@ -1,0 +1,129 @@
+/* hook_rc.c - reference-count events.
+ *
+ * librc.so reports through the observer we define (rcprof_observer.h);
+ * programs with their own counting call the rcprof_note_* hooks, which we
+ * interpose (librc's versions are no-ops).  Stack policy:
+ *   RC_NEW                        always;
+ *   retain                        objects of suspect types only;
+ *   release                       suspect types, and every release that
+ *                                 leaves the count above zero or unknown
+ *                                 (candidates for "the release that made
+ *                                 a cycle garbage"); none when it hits 0.
+ * note_retain does not know the type: objects announced by note_new with a
+ * suspect type are kept in an address set while any type is suspect.
+ */
+#include <errno.h>
+
+#include "hooks.h"
+#include "rcprof.h"
+#include "rcprof_observer.h"
+
+#define RC_HOOK(body)                                  \
+	do {                                           \
+		struct shim_thread *t = &shim_tls;     \
+		int lvl = shim_enter(t);               \
+		if (lvl >= 0) {                        \
+			int e_ = errno;                \
+			body;                          \
+			errno = e_;                    \
+		}                                      \
+		shim_leave(t);                         \
+	} while (0)
+
+static int suspect(const char *type)
+{
+	return atomic_load_relaxed(&shim_g.nsuspect) && shim_is_suspect_type(type);
+}
+
+static void obs_new(void *obj, void *block, size_t size, const char *type,
+		    long count, void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_new(t, lvl, obj, block, size, type, count, 0));
+}
+
+static void obs_retain(void *obj, long count_after, const char *type,
+		       void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, count_after,
+				  suspect(type)));
+}
+
+static void obs_release(void *obj, long count_after, const char *type,
+			void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
+				  count_after != 0 || suspect(type)));
+}
+
+static void obs_free(void *obj, void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_free(t, lvl, obj));
+}
+
+static void obs_edge(void *owner, void *slot, void *target, void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_edge(t, lvl, owner, slot, target));
+}
+
+SHIM_EXPORT const struct rcprof_observer rcprof__observer = {
+	.version = RCPROF_OBSERVER_VERSION,
+	.size = sizeof(struct rcprof_observer),
+	.on_new = obs_new,
+	.on_retain = obs_retain,
+	.on_release = obs_release,
+	.on_free = obs_free,
+	.on_edge = obs_edge,
+};
+
+SHIM_EXPORT void rcprof_note_new(const void *obj, size_t size,
+				 const char *type, long refcount)
+{
+	RC_HOOK(shim_rec_rc_new(t, lvl, obj, NULL, size, type, refcount, 1));
+}
+
+SHIM_EXPORT void rcprof_note_retain(const void *obj)
+{
+	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj,
+				  RCP_COUNT_UNKNOWN,
+				  atomic_load_relaxed(&shim_g.nsuspect) &&
+				  shim_addrset_has(&shim_g.suspect_objs,
+						   (uintptr_t)obj)));
+}
+
+SHIM_EXPORT void rcprof_note_release(const void *obj)
+{
+	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj,
+				  RCP_COUNT_UNKNOWN, 1));
+}
+
+SHIM_EXPORT void rcprof_note_free(const void *obj)
+{
+	RC_HOOK({
+		if (atomic_load_relaxed(&shim_g.nsuspect))
+			shim_addrset_del(&shim_g.suspect_objs, (uintptr_t)obj);
+		shim_rec_rc_free(t, lvl, obj);
+	});
+}
+
+SHIM_EXPORT void rcprof_note_edge(const void *owner, const void *slot,
+				  const void *target)
+{
+	RC_HOOK(shim_rec_edge(t, lvl, owner, slot, target));
+}
+
+SHIM_EXPORT void rcprof_suspect(const char *type)
+{
+	int e = errno;
+	shim_suspect(type);
+	errno = e;
+}
+
+SHIM_EXPORT void rcprof_snapshot(const char *label)
+{
+	RC_HOOK(shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, label));
+}

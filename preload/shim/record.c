@@ -1,0 +1,351 @@
+/* record.c - encoding each kind of event into the calling thread's stream.
+ *
+ * Called by the hooks between shim_enter and shim_leave, with the level
+ * shim_enter returned.  Only level-0 code touches stream 0 and only
+ * level-1 code touches stream 1, so a stream never has two writers even
+ * when a signal handler records in the middle of an event.  Level 0 also
+ * does the housekeeping: the THREAD event of a new thread, LOST reports,
+ * and module rescans after dlopen/dlclose.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "recorder.h"
+
+static struct shim_ring *R = &shim_g.ring;
+
+static void emit_lost(struct shim_thread *t);
+static void module_housekeeping(struct shim_thread *t);
+
+static void thread_start(struct shim_thread *t)
+{
+	if (!t->tid)
+		t->tid = (uint32_t)gettid();
+	shim_stream_init(&t->st[0], t->tid, 0);
+	t->mod_seq = 0;
+	t->started = 1;
+	if (shim_g.key_ok)
+		pthread_setspecific(shim_g.key, (void *)1);
+	uint64_t ts = shim_now();
+	uint8_t *w = shim_ev_begin(R, &t->st[0], RCP_EV_THREAD, ts, 32);
+	w = shim_put_u(w, t->parent_tid);
+	shim_ev_commit(R, &t->st[0], w);
+}
+
+/* The stream to record into, or NULL (level 2+: counted as lost). */
+static struct shim_stream *stream_for(struct shim_thread *t, int lvl,
+				      unsigned kind)
+{
+	if (shim_likely(lvl == 0)) {
+		if (shim_unlikely(!t->started))
+			thread_start(t);
+		if (shim_unlikely(t->nlost2 | t->st[0].nlost | t->st[1].nlost))
+			emit_lost(t);
+		if (shim_unlikely(atomic_load_relaxed(&shim_dl_gen) !=
+				  atomic_load_relaxed(&shim_g.dl_scanned)))
+			shim_rec_modules(t, 0);
+		return &t->st[0];
+	}
+	if (lvl == 1) {
+		if (shim_unlikely(!t->started1)) {
+			if (!t->tid)
+				t->tid = (uint32_t)gettid();
+			shim_stream_init(&t->st[1], t->tid, 1);
+			t->started1 = 1;
+		}
+		return &t->st[1];
+	}
+	atomic_add_relaxed(&t->lost2[kind], 1);
+	atomic_add_relaxed(&t->nlost2, 1);
+	return NULL;
+}
+
+/* After a level-0 event: when a new chunk was started, look (cheaply)
+ * whether the loader added or removed objects without us noticing. */
+static inline void after_event(struct shim_thread *t, int lvl,
+			       struct shim_stream *s)
+{
+	if (lvl == 0 && shim_unlikely(s->seq != t->mod_seq))
+		module_housekeeping(t);
+}
+
+static void module_housekeeping(struct shim_thread *t)
+{
+	t->mod_seq = t->st[0].seq;
+	if (shim_modules_changed())
+		shim_rec_modules(t, 0);
+}
+
+static void emit_lost(struct shim_thread *t)
+{
+	struct shim_stream *s = &t->st[0];
+	atomic_store_relaxed(&t->nlost2, 0);
+	atomic_store_relaxed(&t->st[0].nlost, 0);
+	atomic_store_relaxed(&t->st[1].nlost, 0);
+	for (unsigned k = 0; k < RCP_EV__COUNT; k++) {
+		uint64_t n = atomic_exchange_seq_cst(&t->lost2[k], 0);
+		n += atomic_exchange_seq_cst(&t->st[0].lost[k], 0);
+		n += atomic_exchange_seq_cst(&t->st[1].lost[k], 0);
+		if (!n)
+			continue;
+		uint8_t *w = shim_ev_begin(R, s, RCP_EV_LOST, shim_now(), 32);
+		w = shim_put_u(w, k);
+		w = shim_put_u(w, n);
+		shim_ev_commit(R, s, w);
+	}
+}
+
+/* ---- interning ---------------------------------------------------------- */
+
+static uint32_t intern_string(struct shim_stream *s, const char *str)
+{
+	if (!str)
+		return 0;
+	size_t len = strnlen(str, SHIM_STRING_MAX);
+	int is_new;
+	uint32_t id = shim_intern_get(&shim_g.strings,
+				      shim_hash_bytes(str, len), &is_new);
+	if (is_new) {
+		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STRING, shim_now(),
+					   32 + len);
+		w = shim_put_u(w, id);
+		w = shim_put_u(w, len);
+		memcpy(w, str, len);
+		shim_ev_commit(R, s, w + len);
+	}
+	return id;
+}
+
+static uint32_t capture_stack(struct shim_stream *s)
+{
+	void *ips[SHIM_DEPTH_MAX];
+	int n = shim_backtrace(ips, (int)shim_g.depth);
+	if (n <= 0)
+		return 0;
+	int is_new;
+	uint32_t id = shim_intern_get(&shim_g.stacks, shim_hash_ips(ips, n),
+				      &is_new);
+	if (is_new) {
+		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STACK, shim_now(),
+					   32 + (size_t)n * RCP_VARINT_MAX);
+		w = shim_put_u(w, id);
+		w = shim_put_u(w, (uint64_t)n);
+		uint64_t prev = 0;
+		for (int i = 0; i < n; i++) {
+			uint64_t ip = (uint64_t)(uintptr_t)ips[i];
+			w = shim_put_s(w, (int64_t)(ip - prev));
+			prev = ip;
+		}
+		shim_ev_commit(R, s, w);
+	}
+	return id;
+}
+
+/* ---- heap ----------------------------------------------------------------- */
+
+void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
+		    unsigned flavor)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_MALLOC);
+	if (!s)
+		return;
+	uint32_t stack = capture_stack(s);
+	if (lvl == 0) {
+		t->last_block = p;
+		t->last_stack = stack;
+	}
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MALLOC, shim_now(), 48);
+	w = shim_put_addr(s, w, (uintptr_t)p);
+	w = shim_put_u(w, n);
+	w = shim_put_u(w, stack);
+	w = shim_put_u(w, flavor);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+void shim_rec_free(struct shim_thread *t, int lvl, void *p)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_FREE);
+	if (!s)
+		return;
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_FREE, shim_now(), 32);
+	w = shim_put_addr(s, w, (uintptr_t)p);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
+		      uint64_t ts_before, void *p, size_t n)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_REALLOC_TO);
+	if (!s) {
+		if (lvl > 1) {
+			atomic_add_relaxed(&t->lost2[RCP_EV_REALLOC_FROM], 1);
+			atomic_add_relaxed(&t->nlost2, 1);
+		}
+		return;
+	}
+	uint32_t stack = capture_stack(s);
+	/* Reserve room for both so they land in the same chunk. */
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_REALLOC_FROM, ts_before, 96);
+	w = shim_put_addr(s, w, (uintptr_t)old);
+	shim_ev_commit(R, s, w);
+	w = shim_ev_begin(R, s, RCP_EV_REALLOC_TO, shim_now(), 48);
+	w = shim_put_addr(s, w, (uintptr_t)p);
+	w = shim_put_u(w, n);
+	w = shim_put_u(w, stack);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+/* ---- reference counts ------------------------------------------------------ */
+
+void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
+		     const void *block, size_t size, const char *type,
+		     long count, int from_note)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_NEW);
+	if (!s)
+		return;
+	uint32_t stack;
+	if (lvl == 0 && block && block == t->last_block && t->last_stack)
+		stack = t->last_stack;  /* librc's calloc just captured it */
+	else
+		stack = capture_stack(s);
+	uint32_t tid = intern_string(s, type);
+	uint64_t header = block && block != obj ?
+		(uint64_t)((uintptr_t)obj - (uintptr_t)block) : 0;
+	if (from_note && atomic_load_acquire(&shim_g.nsuspect) &&
+	    shim_is_suspect_type(type))
+		shim_addrset_add(&shim_g.suspect_objs, (uintptr_t)obj);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_NEW, shim_now(), 72);
+	w = shim_put_addr(s, w, (uintptr_t)obj);
+	w = shim_put_u(w, size);
+	w = shim_put_u(w, tid);
+	w = shim_put_s(w, count);
+	w = shim_put_u(w, stack);
+	w = shim_put_u(w, header);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
+		       const void *obj, int64_t count_after, int want_stack)
+{
+	struct shim_stream *s = stream_for(t, lvl, kind);
+	if (!s)
+		return;
+	uint32_t stack = want_stack ? capture_stack(s) : 0;
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 48);
+	w = shim_put_addr(s, w, (uintptr_t)obj);
+	w = shim_put_s(w, count_after);
+	w = shim_put_u(w, stack);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_FREE);
+	if (!s)
+		return;
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE, shim_now(), 32);
+	w = shim_put_addr(s, w, (uintptr_t)obj);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
+		   const void *slot, const void *target)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_EDGE);
+	if (!s)
+		return;
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_EDGE, shim_now(), 64);
+	w = shim_put_addr(s, w, (uintptr_t)owner);
+	w = shim_put_s(w, (int64_t)((uintptr_t)slot - (uintptr_t)owner));
+	*w++ = target ? 1 : 0;
+	if (target)
+		w = shim_put_addr(s, w, (uintptr_t)target);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+/* SUSPECT and SNAPSHOT: one interned string. */
+void shim_rec_string_event(struct shim_thread *t, int lvl, unsigned kind,
+			   const char *str)
+{
+	struct shim_stream *s = stream_for(t, lvl, kind);
+	if (!s)
+		return;
+	uint32_t id = intern_string(s, str ? str : "");
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 32);
+	w = shim_put_u(w, id);
+	shim_ev_commit(R, s, w);
+	after_event(t, lvl, s);
+}
+
+/* FORK, SIGNAL, THREAD, MODULE_UNMAP: one unsigned field.  SIGNAL is
+ * recorded from a signal handler, so it skips the level-0 housekeeping. */
+void shim_rec_u(struct shim_thread *t, int lvl, unsigned kind, uint64_t v)
+{
+	struct shim_stream *s;
+	if (kind == RCP_EV_SIGNAL && lvl == 0) {
+		if (!t->started) {
+			if (!t->tid)
+				t->tid = (uint32_t)gettid();
+			shim_stream_init(&t->st[0], t->tid, 0);
+			t->started = 1;
+		}
+		s = &t->st[0];
+	} else {
+		s = stream_for(t, lvl, kind);
+	}
+	if (!s)
+		return;
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 32);
+	w = shim_put_u(w, v);
+	shim_ev_commit(R, s, w);
+	if (kind != RCP_EV_SIGNAL)
+		after_event(t, lvl, s);
+}
+
+/* ---- modules ------------------------------------------------------------------ */
+
+static void on_module(void *ctx, const struct shim_module *m)
+{
+	struct shim_stream *s = ctx;
+	uint32_t path = intern_string(s, m->path);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MODULE, shim_now(), 512);
+	w = shim_put_u(w, m->base);
+	w = shim_put_u(w, path);
+	w = shim_put_u(w, m->build_id_len);
+	memcpy(w, m->build_id, m->build_id_len);
+	w += m->build_id_len;
+	w = shim_put_u(w, m->nseg);
+	for (uint32_t i = 0; i < m->nseg; i++) {
+		w = shim_put_u(w, m->seg_vaddr[i]);
+		w = shim_put_u(w, m->seg_memsz[i]);
+	}
+	shim_ev_commit(R, s, w);
+}
+
+static void on_unmap(void *ctx, uint64_t base)
+{
+	struct shim_stream *s = ctx;
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MODULE_UNMAP, shim_now(), 32);
+	w = shim_put_u(w, base);
+	shim_ev_commit(R, s, w);
+}
+
+void shim_rec_modules(struct shim_thread *t, int lvl)
+{
+	if (lvl != 0)
+		return;         /* the loader lock is not for signal handlers */
+	if (!t->started)
+		thread_start(t);
+	uint64_t gen = atomic_load_relaxed(&shim_dl_gen);
+	if (shim_modules_scan(on_module, on_unmap, &t->st[0]) == 0)
+		atomic_store_relaxed(&shim_g.dl_scanned, gen);
+	t->mod_seq = t->st[0].seq;
+}

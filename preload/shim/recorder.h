@@ -1,0 +1,140 @@
+/* recorder.h - the recorder's state: one global, one TLS block per thread,
+ * the real libc functions, and the record_* entry points used by hooks.
+ *
+ * Reentrancy is guarded in one place, shim_enter():
+ *   depth 0 -> level 0: record into the thread's normal stream;
+ *   depth 1 -> level 1: a signal handler interrupted this thread inside
+ *              the shim; record into the thread's second stream (nest 1);
+ *   depth 2+ -> counted, reported later in a LOST event;
+ *   internal -> the shim's own calls (dlsym, ...): never recorded.
+ */
+#ifndef SHIM_RECORDER_H
+#define SHIM_RECORDER_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "shim.h"
+
+struct shim_thread {
+	uint32_t depth;         /* hooks currently active on this thread */
+	uint32_t internal;      /* > 0: calls made by the shim itself */
+	uint32_t tid;
+	uint32_t parent_tid;    /* set by the pthread_create trampoline */
+	uint8_t started;        /* level 0 set up, THREAD emitted */
+	uint8_t started1;       /* level 1 stream set up */
+	uint64_t mod_seq;       /* stream 0 seq at the last module check */
+	void *last_block;       /* last block allocated at level 0 ... */
+	uint32_t last_stack;    /* ... and its stack (reused by RC_NEW) */
+	uint32_t lost2[RCP_EV__COUNT];  /* events lost at level 2+ */
+	uint32_t nlost2;
+	struct shim_stream st[2];
+};
+
+extern __thread struct shim_thread shim_tls;
+
+struct shim_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	void (*exit)(int) __attribute__((noreturn));
+	void (*_exit)(int) __attribute__((noreturn));
+	void (*_Exit)(int) __attribute__((noreturn));
+	void (*quick_exit)(int) __attribute__((noreturn));
+	pid_t (*fork)(void);
+	int (*pthread_create)(pthread_t *, const pthread_attr_t *,
+			      void *(*)(void *), void *);
+	int (*libc_start_main)(int (*)(int, char **, char **), int, char **,
+			       void (*)(void), void (*)(void), void (*)(void),
+			       void *);
+};
+extern struct shim_real shim_real;
+
+struct shim_global {
+	int on;                         /* relaxed: recording */
+	int pid;                        /* the process the ring belongs to */
+	uint32_t depth;                 /* RCPROF_DEPTH */
+	uint64_t ring_bytes;            /* RCPROF_RING_KB * 1024 */
+	uint64_t start_ts;
+	uint32_t exec_index;
+	struct shim_ring ring;
+	struct shim_intern stacks, strings;
+	struct shim_addrset suspect_objs;
+	uint32_t nsuspect;              /* published with release */
+	char suspects[64][128];
+	int ring_unlinked;
+	int exit_how, exit_status;      /* set by exit() and main's return */
+	uint64_t fork_ts;               /* taken in the atfork prepare handler */
+	uint32_t fork_tid;
+	uint64_t dl_scanned;            /* dl_gen seen by the last scan */
+	pthread_key_t key;              /* its destructor seals a dying
+					   thread's chunks */
+	int key_ok;
+	char pattern[SHIM_PATH_MAX];    /* RCPROF_OUT, made absolute */
+	char dump_path[SHIM_PATH_MAX];
+	char ring_path[SHIM_PATH_MAX];
+	char exe[SHIM_PATH_MAX];
+};
+extern struct shim_global shim_g;
+/* dlopen/dlmopen/dlclose calls so far (atomic; the trampolines in
+ * hook_dl.c increment it by name). */
+extern uint64_t shim_dl_gen;
+
+/* Returns the level to record at, or -1 (do not record).  Always pair
+ * with shim_leave. */
+static inline int shim_enter(struct shim_thread *t)
+{
+	uint32_t d = t->depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (shim_unlikely(!atomic_load_relaxed(&shim_g.on) || t->internal))
+		return -1;
+	return shim_likely(d == 0) ? 0 : (d == 1 ? 1 : 2);
+}
+
+static inline void shim_leave(struct shim_thread *t)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->depth--;
+}
+
+/* core.c: life cycle */
+int shim_start(void);
+void shim_finish(int how, int status, int in_signal);
+void shim_exec_failed(void);
+void shim_fork_prepare(void);
+void shim_fork_child(void);
+int shim_is_suspect_type(const char *type);
+void shim_suspect(const char *type);
+
+/* record.c: one function per event; lvl from shim_enter (>= 0). */
+void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
+		    unsigned flavor);
+void shim_rec_free(struct shim_thread *t, int lvl, void *p);
+void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
+		      uint64_t ts_before, void *p, size_t n);
+void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
+		     const void *block, size_t size, const char *type,
+		     long count, int from_note);
+void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
+		       const void *obj, int64_t count_after, int want_stack);
+void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj);
+void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
+		   const void *slot, const void *target);
+void shim_rec_string_event(struct shim_thread *t, int lvl, unsigned kind,
+			   const char *s);
+void shim_rec_u(struct shim_thread *t, int lvl, unsigned kind, uint64_t v);
+void shim_rec_modules(struct shim_thread *t, int lvl);
+
+#endif /* SHIM_RECORDER_H */

@@ -1,0 +1,249 @@
+/* shim.h - the internal interface of librcprof.so, the recorder.
+ *
+ * Glossary (see include/rcprof_dump.h for the on-disk terms)
+ *   ring     - struct shim_ring: the MAP_SHARED slot array of <dump>.ring
+ *              plus the dump file descriptor the slots are drained into.
+ *   stream   - struct shim_stream: one thread's writer at one signal
+ *              nesting level; owns at most one ring slot (its chunk).
+ *   level    - 0: normal code; 1: a signal handler that interrupted this
+ *              thread while it was inside the shim; 2+: deeper (LOST).
+ *   drain    - moving SEALED slots into the dump with write(2); whoever
+ *              holds the ring's drain flag does it (no helper thread).
+ *   finish   - the "full drain" at exit/exec/fatal signal: sealed slots,
+ *              partial copies of owned slots, then an RCP_REC_END record.
+ *   intern   - deduplication of stacks and strings into numeric ids with
+ *              lock-free tables; the inserting thread emits the definition.
+ *
+ * Files: hook_*.c interpose libc / librc symbols and hold the constructor;
+ * every other file is "pure": no interposed symbols, no constructors, so it
+ * can be linked into the unit tests and the ring stress program.
+ * All non-static names start with shim_ (the analyzer uses rcp_/rco_).
+ */
+#ifndef SHIM_H
+#define SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "atomics.h"
+#include "rcprof_dump.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define shim_likely(x)   __builtin_expect(!!(x), 1)
+#define shim_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SHIM_EVENT_MAX     2048u  /* no encoded event is longer */
+#define SHIM_STRING_MAX    1024u  /* interned strings are cut to this */
+#define SHIM_DEPTH_DEFAULT 64
+#define SHIM_DEPTH_MAX     128
+#define SHIM_SLOT_MIN      4096u
+#define SHIM_SLOTS_MIN     16u
+#define SHIM_RING_KB_DEFAULT 8192u
+#define SHIM_RING_HEADER   64u    /* rcp_ring_header.header_size */
+#define SHIM_COUNT_SHARDS  16
+#define SHIM_PATH_MAX      4096
+
+_Static_assert(sizeof(struct rcp_ring_slot) == 48, "ring slot header");
+_Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
+	       "every event fits into the smallest slot");
+
+/* ---- clock ----------------------------------------------------------- */
+static inline uint64_t shim_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- log.c: "rcprof: " + the NULL-terminated list of parts + "\n",
+ * written with one write(2) to stderr from a stack buffer. -------------- */
+void shim_log(const char *first, ...) __attribute__((sentinel));
+/* Decimal text of v into buf (>= 21 bytes); returns buf. */
+char *shim_utoa(uint64_t v, char *buf);
+/* The message for errno e without allocating ("File exists"). */
+const char *shim_strerror(int e);
+
+/* ---- dumpfile.c: files and records ------------------------------------ */
+/* Write all of iov (retrying EINTR and short writes): 0 or -errno. */
+int shim_write_full(int fd, const struct iovec *iov, int n);
+/* Write one record: header, parts, zero padding to 8: 0 or -errno. */
+int shim_write_record(int fd, uint32_t type, const struct iovec *parts,
+		      int nparts);
+/* Expand %p (pid) and %% in pattern: 0 or -ENAMETOOLONG. */
+int shim_path_expand(const char *pattern, pid_t pid, char *out, size_t n);
+/* open(path, O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC | extra, 0600). */
+int shim_file_create(const char *path, int extra_flags);
+/* Create the dump for pattern: the expanded name, or when pattern holds
+ * %p and that exists, NAME.1, NAME.2, ... (*index = n).  Returns the fd or
+ * -errno; path gets the name tried last. */
+int shim_dump_create(const char *pattern, pid_t pid, char *path, size_t n,
+		     uint32_t *index);
+int shim_dump_write_header(int fd, uint64_t start_ts);
+/* RCP_REC_PROCESS with exe and argv read from /proc/self. */
+int shim_dump_write_process(int fd, uint64_t start_ts, uint32_t depth,
+			    uint32_t exec_index, char *exe_out, size_t exe_n);
+int shim_dump_write_parent(int fd, uint32_t parent_pid, uint64_t fork_ts,
+			   const char *parent_path);
+
+/* ---- ring.c: the shared slot ring (protocol at the top of ring.c) ----- */
+struct shim_ring {
+	uint8_t *map;             /* the ring file mapping */
+	size_t map_len;
+	uint32_t nslots, slot_size;
+	int fd;                   /* the dump; drains append here */
+	dev_t dev;                /* identity of fd, checked before writing */
+	ino_t ino;
+	int broken;               /* a write failed: drop instead of writing */
+	int finalized;            /* relaxed: seal+drain after every event */
+	uint32_t drain_flag;      /* 1 while someone drains (seq_cst xchg) */
+	uint32_t drain_owner;     /* tid of the holder, for self-detection */
+	int64_t pending;          /* SEALED slots not yet drained */
+	uint32_t hint;            /* where the next claim starts looking */
+	uint64_t counts[SHIM_COUNT_SHARDS][32] __attribute__((aligned(64)));
+};
+
+void shim_ring_geometry(uint64_t bytes, uint32_t *nslots, uint32_t *slot_size);
+size_t shim_ring_bytes(uint32_t nslots, uint32_t slot_size);
+/* map: nslots*slot_size+header zeroed bytes.  Writes the ring header. */
+void shim_ring_init(struct shim_ring *r, void *map, uint32_t nslots,
+		    uint32_t slot_size, uint32_t pid, int dump_fd);
+static inline struct rcp_ring_slot *shim_ring_slot(const struct shim_ring *r,
+						   uint32_t i)
+{
+	return (struct rcp_ring_slot *)(r->map + SHIM_RING_HEADER +
+					(size_t)i * r->slot_size);
+}
+/* FREE -> OWNED; fills the slot header.  Drains or waits while the ring is
+ * full; -1 when every slot is OWNED (nothing can free up by waiting) or
+ * when waiting would wait on this very thread. */
+int shim_ring_claim(struct shim_ring *r, uint32_t tid, uint16_t nest,
+		    uint64_t seq, uint64_t base_ts);
+void shim_ring_seal(struct shim_ring *r, struct rcp_ring_slot *s);
+/* Drain SEALED slots if nobody else is draining (never blocks). */
+void shim_ring_try_drain(struct shim_ring *r);
+/* Take the drain flag: 0, -EDEADLK (this thread holds it: a signal
+ * interrupted the drain) or -ETIMEDOUT (timeout_ns > 0 only). */
+int shim_ring_lock(struct shim_ring *r, uint64_t timeout_ns);
+void shim_ring_unlock(struct shim_ring *r);
+void shim_ring_drain_sealed_locked(struct shim_ring *r);
+void shim_ring_copy_owned_locked(struct shim_ring *r);
+int shim_ring_write_chunk_locked(struct shim_ring *r,
+				 const struct rcp_ring_slot *hdr,
+				 const uint8_t *data, uint32_t used,
+				 uint16_t flags);
+int shim_ring_write_record_locked(struct shim_ring *r, uint32_t type,
+				  const struct iovec *parts, int nparts);
+static inline void shim_ring_count(struct shim_ring *r, uint32_t tid,
+				   unsigned kind)
+{
+	atomic_add_relaxed(&r->counts[tid % SHIM_COUNT_SHARDS][kind & 31], 1);
+}
+void shim_ring_counts(struct shim_ring *r, uint64_t out[32]);
+
+/* ---- stream.c: chunks of one stream, and the event encoder ------------ */
+struct shim_stream {
+	struct rcp_ring_slot *slot; /* current chunk or NULL */
+	uint8_t *data;              /* slot + 1 */
+	uint32_t cap, pos;          /* data bytes; bytes written = committed */
+	uint64_t seq;               /* seq of the next chunk */
+	uint64_t prev_ts, prev_addr;
+	uint32_t tid;
+	uint16_t nest;
+	uint8_t direct;             /* slot is emerg: written at commit */
+	uint8_t flush_each;         /* seal + drain after every event */
+	unsigned kind;              /* kind of the event being written */
+	uint32_t nlost;             /* sum of lost[] not yet reported */
+	uint32_t lost[RCP_EV__COUNT];
+	/* The chunk used when no ring slot can be had (every slot owned by
+	 * some thread): one event, written straight to the dump. */
+	uint64_t emerg[(sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX) / 8];
+};
+
+void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest);
+/* Start an event of at most maxlen (<= SHIM_EVENT_MAX) bytes, kind and
+ * dts included: returns where to write the fields (never NULL; when no
+ * slot can be had the event goes to the emergency chunk).  Must be
+ * followed by shim_ev_commit. */
+uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
+		       unsigned kind, uint64_t ts, size_t maxlen);
+void shim_ev_commit(struct shim_ring *r, struct shim_stream *s, uint8_t *end);
+/* Seal the current chunk (if any) and try to drain. */
+void shim_stream_seal(struct shim_ring *r, struct shim_stream *s);
+
+static inline uint8_t *shim_put_u(uint8_t *w, uint64_t v)
+{
+	return w + rcp_put_u64(w, v);
+}
+static inline uint8_t *shim_put_s(uint8_t *w, int64_t v)
+{
+	return w + rcp_put_s64(w, v);
+}
+static inline uint8_t *shim_put_addr(struct shim_stream *s, uint8_t *w,
+				     uint64_t addr)
+{
+	w = shim_put_s(w, (int64_t)(addr - s->prev_addr));
+	s->prev_addr = addr;
+	return w;
+}
+
+/* ---- intern.c: lock-free dedup tables --------------------------------- */
+struct shim_intern {
+	uint64_t *keys;         /* pairs (key, id); key 0 = empty, id 0 =
+				   not stored yet */
+	uint32_t cap;           /* entries, a power of two */
+	uint32_t limit;         /* fill at which the table stops inserting */
+	uint32_t used;          /* atomic: entries = the last id handed out */
+	uint32_t overflow;      /* atomic: ids handed out past the table */
+};
+int shim_intern_init(struct shim_intern *t, unsigned cap_log2);
+void shim_intern_destroy(struct shim_intern *t);
+/* The id (>= 1) of key; *is_new = 1 when this call created it and the
+ * caller must emit its definition. */
+uint32_t shim_intern_get(struct shim_intern *t, uint64_t key, int *is_new);
+uint64_t shim_hash_bytes(const void *p, size_t n);
+uint64_t shim_hash_ips(void *const *ips, int n);
+
+/* A set of addresses (live objects of suspect types, from note_new). */
+struct shim_addrset {
+	uint64_t *keys;         /* 0 empty, 1 tombstone */
+	uint32_t cap;
+};
+int shim_addrset_init(struct shim_addrset *s, unsigned cap_log2);
+void shim_addrset_destroy(struct shim_addrset *s);
+void shim_addrset_add(struct shim_addrset *s, uint64_t a);
+void shim_addrset_del(struct shim_addrset *s, uint64_t a);
+int shim_addrset_has(const struct shim_addrset *s, uint64_t a);
+
+/* ---- unwind.c: backtraces --------------------------------------------- */
+void shim_unwind_init(void);
+/* Leading frames inside [lo, hi) are skipped (the profiler, librc). */
+void shim_unwind_skip_range(unsigned which, uintptr_t lo, uintptr_t hi);
+/* Up to max return addresses, innermost first, profiler frames skipped. */
+int shim_backtrace(void **ips, int max);
+
+/* ---- modules.c: loaded objects ---------------------------------------- */
+#define SHIM_MODULE_SEGS 16
+struct shim_module {
+	uint64_t base;
+	const char *path;
+	const uint8_t *build_id;
+	uint32_t build_id_len;
+	uint32_t nseg;
+	uint64_t seg_vaddr[SHIM_MODULE_SEGS], seg_memsz[SHIM_MODULE_SEGS];
+};
+typedef void (*shim_module_fn)(void *ctx, const struct shim_module *m);
+typedef void (*shim_unmap_fn)(void *ctx, uint64_t base);
+/* Path to report for the main program (dl_iterate_phdr says ""). */
+void shim_modules_set_exe(const char *exe);
+/* Report modules not reported before, and those gone since.  Returns 0,
+ * or -EBUSY when another thread is scanning (it will rescan for us). */
+int shim_modules_scan(shim_module_fn on_new, shim_unmap_fn on_gone, void *ctx);
+/* Cheap: did the loader add or remove objects since the last scan? */
+int shim_modules_changed(void);
+/* Forget everything (the next scan reports all again). */
+void shim_modules_reset(void);
+
+#endif /* SHIM_H */

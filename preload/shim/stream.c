@@ -1,0 +1,117 @@
+/* stream.c - one thread's stream of events: chunk management and commit.
+ *
+ * A stream writes into the ring slot it owns.  shim_ev_begin makes sure
+ * the event fits (sealing the full chunk and claiming a new one first), so
+ * an event never straddles two chunks and the delta state (prev_ts,
+ * prev_addr) restarts cleanly with every chunk.  shim_ev_commit publishes
+ * the event (P1 in ring.c) and counts it for the END record.
+ *
+ * When the ring has no slot to give (every slot owned by some thread), the
+ * event goes into the stream's private emergency chunk and is written to
+ * the dump on its own, as a one-event sealed chunk with the next seq.
+ */
+#include <string.h>
+
+#include "shim.h"
+
+void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest)
+{
+	memset(s, 0, offsetof(struct shim_stream, emerg));
+	s->tid = tid;
+	s->nest = nest;
+}
+
+static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
+{
+	int idx = shim_ring_claim(r, s->tid, s->nest, s->seq, ts);
+	if (idx >= 0) {
+		s->slot = shim_ring_slot(r, (uint32_t)idx);
+		s->cap = r->slot_size - (uint32_t)sizeof(struct rcp_ring_slot);
+		s->direct = 0;
+	} else {
+		struct rcp_ring_slot *e = (struct rcp_ring_slot *)s->emerg;
+		memset(e, 0, sizeof(*e));
+		e->state = RCP_SLOT_OWNED;
+		e->tid = s->tid;
+		e->nest = s->nest;
+		e->seq = s->seq;
+		e->base_ts = ts;
+		s->slot = e;
+		s->cap = SHIM_EVENT_MAX;
+		s->direct = 1;
+	}
+	s->data = (uint8_t *)(s->slot + 1);
+	s->pos = 0;
+	s->seq++;
+	s->prev_ts = ts;
+	s->prev_addr = 0;
+	return 0;
+}
+
+uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
+		       unsigned kind, uint64_t ts, size_t maxlen)
+{
+	if (shim_unlikely(!s->slot || s->pos + maxlen > s->cap)) {
+		if (s->slot)
+			shim_stream_seal(r, s);
+		open_chunk(r, s, ts);
+	}
+	if (ts < s->prev_ts)
+		ts = s->prev_ts;        /* a stream's ts never goes back */
+	uint8_t *w = s->data + s->pos;
+	*w++ = (uint8_t)kind;
+	w = shim_put_u(w, ts - s->prev_ts);
+	s->prev_ts = ts;
+	s->kind = kind;
+	return w;
+}
+
+/* Write the emergency chunk holding one event straight to the dump. */
+static void flush_direct(struct shim_ring *r, struct shim_stream *s)
+{
+	struct rcp_ring_slot *e = s->slot;
+	s->slot = NULL;
+	s->direct = 0;
+	if (shim_ring_lock(r, 0) != 0) {
+		/* This thread holds the drain flag (we are a signal handler
+		 * that interrupted it): the event is lost, and seq has a gap. */
+		s->lost[s->kind]++;
+		s->nlost++;
+		return;
+	}
+	int rc = shim_ring_write_chunk_locked(r, e, s->data, s->pos,
+					      RCP_CHUNK_SEALED);
+	shim_ring_unlock(r);
+	shim_ring_try_drain(r);   /* anything sealed while we held the flag */
+	if (rc == 0)
+		shim_ring_count(r, s->tid, s->kind);
+}
+
+void shim_ev_commit(struct shim_ring *r, struct shim_stream *s, uint8_t *end)
+{
+	s->pos = (uint32_t)(end - s->data);
+	if (shim_unlikely(s->direct)) {
+		flush_direct(r, s);
+		return;
+	}
+	/* P1: publishes the event's bytes; pairs with C1 in ring.c and with a
+	 * post-mortem reader of the ring file. */
+	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
+	shim_ring_count(r, s->tid, s->kind);
+	if (shim_unlikely(s->flush_each || atomic_load_relaxed(&r->finalized)))
+		shim_stream_seal(r, s);
+}
+
+void shim_stream_seal(struct shim_ring *r, struct shim_stream *s)
+{
+	struct rcp_ring_slot *slot = s->slot;
+	if (!slot)
+		return;
+	s->slot = NULL;
+	if (s->direct) {        /* not reached: direct chunks flush at commit */
+		s->direct = 0;
+		return;
+	}
+	shim_ring_seal(r, slot);
+	shim_ring_try_drain(r);
+}

@@ -1,0 +1,45 @@
+# fork, exec, vfork and posix_spawn: each process image gets its own dump,
+# a forked child points at its parent's, an exec'd image never overwrites
+# the dump of the image before it.
+. "$ROOT/tests/e2e/lib.sh"
+. "$ROOT/tests/e2e/shim_lib.sh"
+
+for mode in single threaded; do
+	same_run "fork_$mode" "$PROGS/forker" $mode
+	set -- fork_$mode.*.bin
+	[ $# -eq 2 ] || fail "fork $mode: expected 2 dumps, got $*"
+	parent= child=
+	for d; do
+		check_dump "$d"
+		if [ "$(wfield "$d" 'd["parent"] is not None')" = True ]; then child=$d; else parent=$d; fi
+	done
+	[ -n "$child" ] && [ -n "$parent" ] || fail "fork $mode: no child dump with a PARENT record"
+	ppid=$(wfield "$parent" 'd["process"]["pid"]')
+	expect_eq "PARENT pid" "$(wfield "$child" 'd["parent"]["pid"]')" "$ppid"
+	expect_eq "PARENT path" "$(wfield "$child" 'd["parent"]["path"]')" "$TMP/$parent"
+	expect_eq "child END" "$(wfield "$child" '(d["ends"][0]["how"], d["ends"][0]["status"])')" "(1, 3)"
+	expect_eq "FORK event" "$(wfield "$parent" 'd["counts"].get("FORK")')" 1
+	expect_eq "child RC_NEW" "$(wfield "$child" 'd["counts"].get("RC_NEW")')" 1
+done
+
+same_run exec "$PROGS/execer"
+first=$(ls exec.*.bin)
+[ -f "$first.1" ] || fail "exec: no $first.1 for the second image"
+check_dump "$first"
+check_dump "$first.1"
+expect_eq "exec_index" "$(wfield "$first.1" 'd["process"]["exec_index"]')" 1
+expect_eq "second argv" "$(wfield "$first.1" 'd["process"]["argv"][1]')" second
+# END(EXEC) twice: the failed exec (recording went on) and the real one.
+expect_eq "first ENDs" "$(wfield "$first" '[e["how"] for e in d["ends"]]')" "[4, 4]"
+expect_eq "after failed exec" "$(wfield "$first" 'd["counts"].get("MALLOC", 0) >= 1')" True
+expect_eq "second END" "$(wfield "$first.1" '(d["ends"][0]["how"], d["ends"][0]["status"])')" "(1, 5)"
+
+same_run spawn "$PROGS/spawn"
+for d in spawn.*.bin; do check_dump "$d"; done
+# spawn itself, the vfork'd echo, the posix_spawn'd echo, system()'s sh.
+n=$(ls spawn.*.bin | wc -l)
+expect_eq "spawn dumps" "$n" 4
+for d in spawn.*.bin; do
+	[ "$(wfield "$d" 'd["parent"] is None')" = True ] || fail "$d: vfork/spawn child must not claim a PARENT"
+done
+exit 0

@@ -1,0 +1,54 @@
+# The shim never changes what a program does: same stdout, stderr, exit
+# status and fatal signal; each run leaves one complete 0600 dump whose END
+# record tells how the process ended.
+. "$ROOT/tests/e2e/lib.sh"
+. "$ROOT/tests/e2e/shim_lib.sh"
+
+# mode  expected END how  expected END status
+while read -r mode how status; do
+	same_run "ex_$mode" "$PROGS/exits" "$mode"
+	d=$(one_dump "ex_$mode")
+	check_dump "$d"
+	expect_eq "$mode END" "$(wfield "$d" '(d["ends"][0]["how"], d["ends"][0]["status"])')" "($how, $status)"
+done <<'MODES'
+return7 1 7
+exit9 1 9
+thread_exit 1 6
+_exit 2 11
+_Exit 2 12
+abort 3 6
+segv 3 11
+atexit 1 0
+quick 1 13
+MODES
+
+# The atexit handler's allocations are in the dump (it runs before the
+# final drain) - and a late leak is reported.
+expect_eq "atexit events" "$(wfield "$(one_dump ex_atexit)" 'd["counts"].get("RC_NEW")')" 2
+
+same_run threads "$PROGS/threads" 4 3000
+d=$(one_dump threads)
+check_dump "$d"
+# 4 threads x 3000 rc_new, each realloc'd block: exact counts.
+expect_eq "threads RC_NEW" "$(wfield "$d" 'd["counts"]["RC_NEW"]')" 12000
+expect_eq "threads REALLOC_TO" "$(wfield "$d" 'd["counts"]["REALLOC_TO"]')" 12000
+expect_eq "threads THREAD" "$(wfield "$d" 'd["counts"]["THREAD"]')" 5
+if [ -x "$BUILD/rcprof-report" ]; then
+	expect_eq "threads rc_objects" "$(json_get "$d.json" summary.rc_objects)" 12000
+	expect_eq "threads errors" "$(json_get "$d.json" summary.errors)" 0
+	expect_eq "threads events" "$(json_get "$d.json" summary.events)" \
+		"$(wfield "$d" 'd["events"]')"
+fi
+
+same_run sig "$PROGS/sigalloc"
+d=$(one_dump sig)
+check_dump "$d"
+[ -x "$BUILD/rcprof-report" ] &&
+	expect_eq "sigalloc errors" "$(json_get "$d.json" summary.errors)" 0
+
+same_run dl "$PROGS/dl"
+d=$(one_dump dl)
+check_dump "$d"
+$RCPDUMP --events "$d" | grep -q 'MODULE_UNMAP' || fail "dlclose: no MODULE_UNMAP"
+$RCPDUMP --events "$d" | grep -q 'STRING .*libm\.so' || fail "dlopen: libm not reported"
+exit 0

@@ -1,0 +1,56 @@
+/* forker.c - fork, optionally while other threads allocate.
+ * usage: forker [threaded]; the child allocates and exits 3, the parent
+ * reports the child's status. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rcprof.h"
+
+static volatile int stop;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		void *p = malloc(64);
+		void *o = rc_new(16, "spinner", NULL);
+		rc_release(o);
+		free(p);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int threaded = argc > 1 && strcmp(argv[1], "threaded") == 0;
+	pthread_t th[2];
+	if (threaded)
+		for (int i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, spin, NULL);
+	void *before = rc_new(32, "before_fork", NULL);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		void *c = rc_new(32, "in_child", NULL);
+		char *s = malloc(100);
+		snprintf(s, 100, "child ok");
+		puts(s);
+		free(s);
+		rc_release(c);
+		rc_release(before);
+		exit(3);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	stop = 1;
+	if (threaded)
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+	rc_release(before);
+	printf("parent: child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}

@@ -1,0 +1,363 @@
+/* test_dump.c - the dump reader: valid dumps, truncation at every byte,
+ * bit flips, bad magic/version, missing files, the ring file. */
+#include <check.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "analyzer_util.h"
+#include "suites.h"
+
+/* A small dump: two threads, strings, a stack, a few heap and rc events. */
+static void small_dump(struct dg *g, int with_end)
+{
+	struct dgc c;
+	uint64_t ips[] = { 0x401234, 0x401300 };
+
+	dg_init(g, 1000);
+	dg_process(g, 4242, "/usr/bin/victim");
+	dgc_begin(&c, 4242, 0, 1000);
+	dgc_string(&c, 1001, 1, "node");
+	dgc_stack(&c, 1002, 7, 2, ips);
+	dgc_malloc(&c, 1003, 0x10000, 64, 7);
+	dgc_malloc(&c, 1005, 0x10100, 32, 7);
+	dgc_free(&c, 1007, 0x10100);
+	dgc_rc_new(&c, 1009, 0x20010, 48, 1, 1, 7, 16);
+	dg_chunk(g, &c);
+	dgc_begin(&c, 4243, 0, 1000);
+	dgc_simple(&c, RCP_EV_THREAD, 1004, 4242, 0);
+	dgc_malloc(&c, 1006, 0x30000, 100, 0);
+	dgc_rc_count(&c, RCP_EV_RC_RETAIN, 1010, 0x20010, 2, 0);
+	dg_chunk(g, &c);
+	dgc_begin(&c, 4242, 1, 1011);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 1012, 0x20010, 1, 0);
+	dgc_free(&c, 1013, 0x30000);
+	dg_chunk(g, &c);
+	if (with_end)
+		dg_end(g, RCP_END_EXIT, 0, 2000);
+}
+
+START_TEST(test_valid_dump)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint8_t *copy;
+
+	small_dump(&g, 1);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(a.dump.truncated, 0);
+	ck_assert_int_eq(a.dump.has_end, 1);
+	ck_assert_int_eq(a.dump.process.pid, 4242);
+	ck_assert_uint_eq(a.events, 11);
+	ck_assert_uint_eq(a.counts[RCP_EV_MALLOC], 3);
+	ck_assert_uint_eq(a.counts[RCP_EV_FREE], 2);
+	ck_assert_uint_eq(a.diag.nwarnings, 0);
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.sum.leaked_blocks, 1);
+	ck_assert_uint_eq(r.sum.leaked_bytes, 64);
+	ck_assert_uint_eq(r.sum.rc_objects, 1);
+	ck_assert_uint_eq(r.sum.errors, 0);
+	rcp_report_free(&r);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+/* Every prefix of the dump: never a crash, the event count only grows
+ * with the prefix, and every prefix short of the whole file is truncated. */
+START_TEST(test_truncated_every_offset)
+{
+	struct dg g;
+	uint64_t prev = 0;
+
+	small_dump(&g, 1);
+	for (size_t len = 0; len <= g.len; len++) {
+		struct rcp_analysis a;
+		uint8_t *copy;
+		int rc = au_analyze(&a, g.buf, len, &copy);
+		if (len < sizeof(struct rcp_file_header)) {
+			ck_assert_int_lt(rc, 0);
+		} else {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_ge(a.events, prev);
+			prev = a.events;
+			ck_assert_int_eq(a.dump.truncated, len < g.len);
+		}
+		rcp_analysis_free(&a);
+		free(copy);
+	}
+	ck_assert_uint_eq(prev, 11);
+	dg_free(&g);
+}
+END_TEST
+
+START_TEST(test_bit_flips)
+{
+	struct dg g;
+
+	small_dump(&g, 1);
+	for (size_t i = 0; i < g.len; i++) {
+		for (int v = 0; v < 2; v++) {
+			struct rcp_analysis a;
+			struct rcp_report r;
+			uint8_t *copy;
+			uint8_t save = g.buf[i];
+			g.buf[i] = v ? (uint8_t)(save ^ (1u << (i % 8))) : 0xff;
+			int rc = au_analyze(&a, g.buf, g.len, &copy);
+			g.buf[i] = save;
+			if (rc == 0) {
+				ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+				FILE *f = fopen("/dev/null", "w");
+				rcp_emit_json(f, &r, 0);
+				rcp_emit_text(f, &r);
+				fclose(f);
+				rcp_report_free(&r);
+			}
+			rcp_analysis_free(&a);
+			free(copy);
+		}
+	}
+	dg_free(&g);
+}
+END_TEST
+
+START_TEST(test_bad_magic_and_version)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	uint8_t *copy;
+
+	small_dump(&g, 1);
+	g.buf[0] = 'X';
+	ck_assert_int_lt(au_analyze(&a, g.buf, g.len, &copy), 0);
+	rcp_analysis_free(&a);
+	free(copy);
+	g.buf[0] = 'R';
+	g.buf[8] = 2;           /* version */
+	ck_assert_int_lt(au_analyze(&a, g.buf, g.len, &copy), 0);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct rcp_analysis a;
+	struct rcp_options o;
+	char err[256];
+
+	rcp_options_default(&o);
+	o.quiet = 1;
+	ck_assert_int_eq(rcp_analyze(&a, "/nonexistent/x.bin", &o, err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.bin"));
+	ck_assert_ptr_null(strchr(err, '\n'));
+	rcp_analysis_free(&a);
+}
+END_TEST
+
+/* A record whose length runs past the end, and an absurd length. */
+START_TEST(test_bad_record_length)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	uint8_t *copy;
+	struct rcp_record_header rh = { 99, RCP_RECORD_MAX + 1 };
+
+	small_dump(&g, 0);
+	size_t good = g.len;
+	dg_put(&g, &rh, sizeof(rh));
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(a.dump.truncated, 1);
+	ck_assert_uint_eq(a.dump.truncated_at, good);
+	ck_assert_uint_eq(a.events, 11);
+	ck_assert_uint_ge(a.diag.nwarnings, 1);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+/* Unknown record types are skipped by their length. */
+START_TEST(test_unknown_record_skipped)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	uint8_t *copy;
+	uint8_t junk[13] = { 1, 2, 3 };
+
+	dg_init(&g, 0);
+	dg_process(&g, 1, "x");
+	dg_record(&g, 77, junk, sizeof(junk), NULL, 0);
+	struct dgc c;
+	dgc_begin(&c, 1, 0, 0);
+	dgc_malloc(&c, 5, 0x100, 1, 0);
+	dg_chunk(&g, &c);
+	dg_end(&g, RCP_END_EXIT, 0, 10);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.events, 1);
+	ck_assert_int_eq(a.dump.truncated, 0);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+/* The END counts prove nothing is missing: a dropped chunk is noticed. */
+START_TEST(test_end_counts_mismatch)
+{
+	struct dg g;
+	struct dgc c;
+	struct rcp_analysis a;
+	uint8_t *copy;
+
+	dg_init(&g, 0);
+	dg_process(&g, 1, "x");
+	dgc_begin(&c, 1, 0, 0);
+	dgc_malloc(&c, 5, 0x100, 1, 0);
+	dg_chunk(&g, &c);
+	g.counts[RCP_EV_MALLOC] += 5;   /* recorded but never written */
+	dg_end(&g, RCP_END_EXIT, 0, 10);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.diag.nwarnings, 1);
+	ck_assert_ptr_nonnull(strstr(a.diag.kept[0], "6 malloc events recorded, 1 read"));
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+/* ---- the ring file --------------------------------------------------------- */
+
+static int analyze_file(struct rcp_analysis *a, const char *path)
+{
+	struct rcp_options o;
+	char err[256];
+	rcp_options_default(&o);
+	o.quiet = 1;
+	return rcp_analyze(a, path, &o, err, sizeof(err));
+}
+
+START_TEST(test_ring_adds_chunks)
+{
+	char dir[64], path[128], ring_path[160];
+	struct dg g;
+	struct dgc c0, c1, c2;
+	size_t rlen;
+	struct rcp_analysis a;
+
+	au_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/d.bin", dir);
+	snprintf(ring_path, sizeof(ring_path), "%s.ring", path);
+
+	/* the dump has chunk 0 of thread 7 (partial copy: 1 of 2 events) */
+	dg_init(&g, 0);
+	dg_process(&g, 7, "x");
+	dgc_begin(&c0, 7, 0, 0);
+	dgc_malloc(&c0, 1, 0x100, 8, 0);
+	size_t one = c0.len;
+	dgc_malloc(&c0, 2, 0x200, 8, 0);
+	dg_chunk_part(&g, &c0, one);
+	ck_assert_int_eq(dg_write_file(path, g.buf, g.len), 0);
+
+	/* the ring: the full chunk 0 (SEALED), chunk 1 (OWNED, last event cut
+	 * short), and a FREE slot holding stale data that must be ignored */
+	dgc_begin(&c1, 7, 1, 10);
+	dgc_malloc(&c1, 11, 0x300, 8, 0);
+	size_t cut = c1.len;
+	dgc_malloc(&c1, 12, 0x400, 8, 0);
+	dgc_begin(&c2, 9, 0, 0);
+	dgc_malloc(&c2, 3, 0x900, 8, 0);
+	uint8_t *ring = dg_ring_new(4, 256, 7, &rlen);
+	dg_ring_slot(ring, 0, RCP_SLOT_SEALED, &c0, c0.len);
+	dg_ring_slot(ring, 1, RCP_SLOT_OWNED, &c1, cut + 2);
+	dg_ring_slot(ring, 2, RCP_SLOT_FREE, &c2, c2.len);
+	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
+
+	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_int_eq(a.dump.truncated, 1);
+	ck_assert_int_eq(a.dump.ring_had_data, 1);
+	ck_assert_uint_eq(a.events, 3);         /* 0x100, 0x200, 0x300 */
+	ck_assert_ptr_nonnull(rcp_heap_find(&a.heap, 0x300));
+	ck_assert_ptr_null(rcp_heap_find(&a.heap, 0x400));
+	ck_assert_ptr_null(rcp_heap_find(&a.heap, 0x900));
+	rcp_analysis_free(&a);
+
+	/* a damaged ring: committed beyond the slot, more slots than the
+	 * file holds -> warnings, no crash, the dump still read */
+	dg_ring_slot(ring, 1, RCP_SLOT_OWNED, &c1, 1u << 30);
+	uint32_t nslots = 1000;
+	memcpy(ring + offsetof(struct rcp_ring_header, nslots), &nslots, 4);
+	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
+	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_uint_ge(a.diag.nwarnings, 2);
+	ck_assert_uint_ge(a.events, 2);
+	rcp_analysis_free(&a);
+
+	/* not a ring at all: ignored with a warning */
+	ck_assert_int_eq(dg_write_file(ring_path, "garbage", 7), 0);
+	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_uint_eq(a.events, 1);
+	ck_assert_uint_eq(a.diag.nwarnings, 1 + 0);
+	rcp_analysis_free(&a);
+
+	free(ring);
+	dg_free(&g);
+	au_rmdir(dir);
+}
+END_TEST
+
+/* Truncating the ring file at every offset never crashes. */
+START_TEST(test_ring_truncated)
+{
+	struct dg g;
+	struct dgc c;
+	size_t rlen;
+
+	dg_init(&g, 0);
+	dg_process(&g, 7, "x");
+	dgc_begin(&c, 7, 0, 0);
+	dgc_malloc(&c, 1, 0x100, 8, 0);
+	dgc_malloc(&c, 2, 0x200, 8, 0);
+	uint8_t *ring = dg_ring_new(2, 128, 7, &rlen);
+	dg_ring_slot(ring, 1, RCP_SLOT_DRAINING, &c, c.len);
+	for (size_t len = 0; len <= rlen; len++) {
+		struct rcp_dump d;
+		struct rcp_diag diag;
+		char err[128];
+		uint8_t *copy = malloc(len + 1);
+		memcpy(copy, ring, len);
+		rcp_diag_init(&diag, 1);
+		ck_assert_int_eq(rcp_dump_open_mem(&d, "m", g.buf, g.len, &diag, err, sizeof(err)), 0);
+		ck_assert_int_eq(rcp_ring_read(&d, copy, len, &diag), 0);
+		ck_assert_uint_eq(d.nchunks, len == rlen ? 1 : 0);
+		rcp_dump_close(&d);
+		rcp_diag_free(&diag);
+		free(copy);
+	}
+	free(ring);
+	dg_free(&g);
+}
+END_TEST
+
+Suite *dump_suite(void)
+{
+	Suite *s = suite_create("dump");
+	TCase *tc = tcase_create("reader");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_valid_dump);
+	tcase_add_test(tc, test_truncated_every_offset);
+	tcase_add_test(tc, test_bit_flips);
+	tcase_add_test(tc, test_bad_magic_and_version);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_bad_record_length);
+	tcase_add_test(tc, test_unknown_record_skipped);
+	tcase_add_test(tc, test_end_counts_mismatch);
+	tcase_add_test(tc, test_ring_adds_chunks);
+	tcase_add_test(tc, test_ring_truncated);
+	suite_add_tcase(s, tc);
+	return s;
+}

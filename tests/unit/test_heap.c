@@ -1,0 +1,242 @@
+/* test_heap.c - plain heap replay: leaks grouped by stack, double and
+ * invalid frees, realloc, allocation over a live block, refcounted blocks
+ * left out, the bounded quarantine; and the parent chain of a fork. */
+#include <check.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "analyzer_util.h"
+#include "heap.h"
+#include "suites.h"
+
+static struct rcp_where at(uint64_t ts, uint32_t stack)
+{
+	struct rcp_where w = { ts, ts, 1, stack };
+	return w;
+}
+
+START_TEST(test_table_many_blocks)
+{
+	struct rcp_heap h;
+	struct rcp_where w = at(1, 0);
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	/* grow through several rehashes, delete every other, look all up */
+	for (uint64_t i = 1; i <= 100000; i++)
+		ck_assert_int_eq(rcp_heap_alloc(&h, i * 16, i, &w), 0);
+	for (uint64_t i = 1; i <= 100000; i += 2)
+		rcp_heap_release(&h, i * 16, &w);
+	ck_assert_uint_eq(h.n, 50000);
+	for (uint64_t i = 1; i <= 100000; i++) {
+		const struct rcp_block *b = rcp_heap_find(&h, i * 16);
+		if (i % 2)
+			ck_assert_ptr_null(b);
+		else
+			ck_assert_uint_eq(b->size, i);
+	}
+	ck_assert_uint_eq(h.nerrors, 0);
+	size_t live = 0;
+	rcp_heap_foreach(&h, b)
+		live++;
+	ck_assert_uint_eq(live, 50000);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
+START_TEST(test_double_and_invalid_free)
+{
+	struct rcp_heap h;
+	struct rcp_where w1 = at(1, 11), w2 = at(2, 22), w3 = at(3, 33);
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	rcp_heap_alloc(&h, 0x100, 8, &w1);
+	rcp_heap_release(&h, 0x100, &w2);
+	rcp_heap_release(&h, 0x100, &w3);       /* double */
+	rcp_heap_release(&h, 0x999, &w3);       /* invalid */
+	rcp_heap_release(&h, 0, &w3);           /* free(NULL): fine */
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_DOUBLE_FREE);
+	ck_assert_int_eq(h.errors[0].has_earlier, 1);
+	ck_assert_uint_eq(h.errors[0].earlier.stack, 22);
+	ck_assert_uint_eq(h.errors[0].at.stack, 33);
+	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_INVALID_FREE);
+	/* reallocated at the same address, freed once: no error */
+	rcp_heap_alloc(&h, 0x100, 8, &w1);
+	rcp_heap_release(&h, 0x100, &w2);
+	ck_assert_uint_eq(h.nerrors, 2);
+	/* allocation over a live block: tolerated, replaces it */
+	rcp_heap_alloc(&h, 0x200, 8, &w1);
+	rcp_heap_alloc(&h, 0x200, 99, &w1);
+	ck_assert_uint_eq(h.replaced, 1);
+	ck_assert_uint_eq(rcp_heap_find(&h, 0x200)->size, 99);
+	ck_assert_uint_eq(h.nerrors, 2);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
+/* The quarantine is bounded: an old free is forgotten (its second free is
+ * then "invalid"), a recent one is still a double free. */
+START_TEST(test_quarantine_bounded)
+{
+	struct rcp_heap h;
+	struct rcp_where w = at(1, 0);
+	const uint64_t n = RCP_QUARANTINE + 1000;
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	for (uint64_t i = 1; i <= n; i++) {
+		rcp_heap_alloc(&h, i * 32, 8, &w);
+		rcp_heap_release(&h, i * 32, &w);
+	}
+	ck_assert_uint_eq(h.qn, RCP_QUARANTINE);
+	rcp_heap_release(&h, 32, &w);
+	rcp_heap_release(&h, n * 32, &w);
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_DOUBLE_FREE);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
+START_TEST(test_replay_leaks_realloc_rc)
+{
+	struct dg g;
+	struct dgc c;
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint8_t *copy;
+
+	dg_init(&g, 0);
+	dg_process(&g, 1, "x");
+	dgc_begin(&c, 1, 0, 0);
+	dgc_malloc(&c, 1, 0x1000, 100, 5);      /* leak, stack 5 */
+	dgc_malloc(&c, 2, 0x2000, 100, 5);      /* leak, stack 5 */
+	dgc_malloc(&c, 3, 0x3000, 10, 6);       /* realloc'ed to 0x4000 */
+	dgc_realloc(&c, 4, 0x3000, 0x4000, 500, 7);
+	dgc_malloc(&c, 5, 0x5000, 64, 8);       /* holds an rc object */
+	dgc_rc_new(&c, 6, 0x5010, 48, 0, 1, 8, 16);
+	dgc_malloc(&c, 7, 0x6000, 1, 9);        /* freed */
+	dgc_free(&c, 8, 0x6000);
+	dgc_free(&c, 9, 0x6000);                /* double free */
+	dg_chunk(&g, &c);
+	dg_end(&g, RCP_END_EXIT, 0, 100);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.sum.leaked_blocks, 3);
+	ck_assert_uint_eq(r.sum.leaked_bytes, 700);
+	ck_assert_uint_eq(r.nleaks, 2);
+	ck_assert_uint_eq(r.leaks[0].stack, 7);         /* most bytes first */
+	ck_assert_uint_eq(r.leaks[0].bytes, 500);
+	ck_assert_uint_eq(r.leaks[1].stack, 5);
+	ck_assert_uint_eq(r.leaks[1].blocks, 2);
+	ck_assert_uint_eq(r.sum.rc_objects, 1);
+	ck_assert_uint_eq(r.sum.errors, 1);
+	ck_assert_int_eq(r.errors[0].e.kind, RCP_ERR_DOUBLE_FREE);
+	rcp_report_free(&r);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
+/* ---- fork: the parent's history before the fork is replayed first ---------- */
+
+static int analyze_file(struct rcp_analysis *a, const char *path)
+{
+	struct rcp_options o;
+	char err[256];
+	rcp_options_default(&o);
+	o.quiet = 1;
+	return rcp_analyze(a, path, &o, err, sizeof(err));
+}
+
+START_TEST(test_parent_chain)
+{
+	char dir[64], ppath[128], cpath[128];
+	struct dg pg, cg;
+	struct dgc c;
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint64_t ips[] = { 0x1234 };
+
+	au_tmpdir(dir, sizeof(dir));
+	snprintf(ppath, sizeof(ppath), "%s/parent.bin", dir);
+	snprintf(cpath, sizeof(cpath), "%s/child.bin", dir);
+
+	/* parent: a block and a string before the fork, more after it */
+	dg_init(&pg, 0);
+	dg_process(&pg, 100, "p");
+	dgc_begin(&c, 100, 0, 0);
+	dgc_string(&c, 1, 3, "inherited");
+	dgc_malloc(&c, 10, 0xa000, 40, 4);
+	dgc_malloc(&c, 11, 0xb000, 40, 4);
+	dgc_simple(&c, RCP_EV_FORK, 50, 200, 0);
+	dgc_malloc(&c, 60, 0xc000, 40, 4);      /* after the fork: not inherited */
+	dgc_stack(&c, 61, 4, 1, ips);
+	dg_chunk(&pg, &c);
+	dg_end(&pg, RCP_END_EXIT, 0, 100);
+	ck_assert_int_eq(dg_write_file(ppath, pg.buf, pg.len), 0);
+
+	/* child: frees the inherited block; the path is relative to its dir */
+	dg_init(&cg, 0);
+	dg_process(&cg, 200, "p");
+	dg_parent(&cg, 100, "parent.bin", 45);
+	dgc_begin(&c, 200, 0, 45);
+	dgc_free(&c, 70, 0xa000);
+	dgc_rc_new(&c, 71, 0xd000, 8, 3, 1, 0, 0);
+	dg_chunk(&cg, &c);
+	dg_end(&cg, RCP_END_EXIT, 0, 100);
+	ck_assert_int_eq(dg_write_file(cpath, cg.buf, cg.len), 0);
+
+	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_uint_eq(a.nparents, 1);
+	ck_assert_int_eq(a.parent_unreadable, 0);
+	ck_assert_uint_eq(a.events, 2);
+	ck_assert_uint_eq(a.parent_counts[RCP_EV_MALLOC], 2);
+	ck_assert_ptr_null(rcp_heap_find(&a.heap, 0xa000));
+	ck_assert_ptr_nonnull(rcp_heap_find(&a.heap, 0xb000));
+	ck_assert_ptr_null(rcp_heap_find(&a.heap, 0xc000));
+	ck_assert_uint_eq(a.heap.nerrors, 0);
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.sum.leaked_blocks, 1);
+	rcp_report_free(&r);
+	rcp_analysis_free(&a);
+
+	/* parent gone: warning, tolerate unknown frees */
+	ck_assert_int_eq(unlink(ppath), 0);
+	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_int_eq(a.parent_unreadable, 1);
+	ck_assert_uint_eq(a.heap.nerrors, 0);
+	ck_assert_uint_ge(a.diag.nwarnings, 1);
+	rcp_analysis_free(&a);
+
+	/* a parent chain that loops (the child names itself) */
+	dg_free(&cg);
+	dg_init(&cg, 0);
+	dg_process(&cg, 200, "p");
+	dg_parent(&cg, 100, cpath, 45);
+	dg_end(&cg, RCP_END_EXIT, 0, 100);
+	ck_assert_int_eq(dg_write_file(cpath, cg.buf, cg.len), 0);
+	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_int_eq(a.parent_unreadable, 1);
+	ck_assert_uint_eq(a.nparents, 0);
+	rcp_analysis_free(&a);
+
+	dg_free(&pg);
+	dg_free(&cg);
+	au_rmdir(dir);
+}
+END_TEST
+
+Suite *heap_suite(void)
+{
+	Suite *s = suite_create("heap");
+	TCase *tc = tcase_create("replay");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_table_many_blocks);
+	tcase_add_test(tc, test_double_and_invalid_free);
+	tcase_add_test(tc, test_quarantine_bounded);
+	tcase_add_test(tc, test_replay_leaks_realloc_rc);
+	tcase_add_test(tc, test_parent_chain);
+	suite_add_tcase(s, tc);
+	return s;
+}
