@@ -149,7 +149,13 @@ fuzz: check-deps $(BUILD)/fuzz-dump
 	    -print_final_stats=0 $(BUILD)/fuzz-corpus tests/fuzz/corpus 2>$(BUILD)/fuzz.log || \
 	    { tail -n 50 $(BUILD)/fuzz.log; exit 1; }
 
-check: check-deps all unit tsan e2e
+check: check-deps all unit tsan e2e fuzz
+
+# Longer runs than make check affords: a long fuzz session and the stress
+# test with more iterations.
+soak: all progs
+	$(MAKE) fuzz FUZZ_SECONDS=1800
+	BUILD=$(BUILD) STRESS_N=5000000 sh tests/e2e/run.sh
 
 # --- demo ------------------------------------------------------------------
 $(BUILD)/demo: examples/demo.c $(BUILD)/librc.so include/rcprof.h
