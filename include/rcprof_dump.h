@@ -19,7 +19,9 @@
  *   chunk   - a piece of one stream: a ring slot's worth of encoded events.
  *             Chunks of a stream are numbered by `seq` (0, 1, 2, ...).
  *   event   - one encoded event inside a chunk (see "Events").
- *   ts      - CLOCK_MONOTONIC nanoseconds.  Events are taken so that the
+ *   ts      - CLOCK_MONOTONIC nanoseconds (the recorder may read them off
+ *             the TSC, calibrated against CLOCK_MONOTONIC at start-up; all
+ *             ts of one recording use one clock).  Events are taken so that the
  *             ts order across threads respects causality: a free is stamped
  *             before the block is released, an allocation after it was
  *             obtained.  The reader merges all streams by ts (ties: by

@@ -219,6 +219,12 @@ int shim_start(void)
 					 SHIM_DEPTH_MAX);
 	shim_g.ring_bytes = env_u64("RCPROF_RING_KB", SHIM_RING_KB_DEFAULT, 1,
 				    4u << 20) * 1024;
+	shim_g.release_depth = (uint32_t)env_u64("RCPROF_RELEASE_DEPTH",
+						 SHIM_RELEASE_DEPTH_DEFAULT, 0,
+						 SHIM_DEPTH_MAX);
+	if (shim_g.release_depth > shim_g.depth)
+		shim_g.release_depth = shim_g.depth;
+	shim_clock_init();
 	shim_g.start_ts = shim_now();
 	int rc = shim_intern_init(&shim_g.stacks, 20);
 	if (!rc)

@@ -3,12 +3,18 @@
  * librc.so reports through the observer we define (rcprof_observer.h);
  * programs with their own counting call the rcprof_note_* hooks, which we
  * interpose (librc's versions are no-ops).  Stack policy:
- *   RC_NEW                        always;
- *   retain                        objects of suspect types only;
- *   release                       suspect types, and every release that
- *                                 leaves the count above zero or unknown
- *                                 (candidates for "the release that made
- *                                 a cycle garbage"); none when it hits 0.
+ *   RC_NEW                        always (RCPROF_DEPTH frames);
+ *   retain                        objects of suspect types only (full);
+ *   release                       suspect types (full), and every release
+ *                                 that leaves the count above zero or
+ *                                 unknown - candidates for "the release
+ *                                 that made a cycle garbage" - with
+ *                                 RCPROF_RELEASE_DEPTH frames (default 16:
+ *                                 the analyzer names such a release by its
+ *                                 innermost frames, and walking 64 frames
+ *                                 for every one of them was the largest
+ *                                 cost of refcount-heavy programs); none
+ *                                 when it hits 0 (RC_FREE follows).
  * note_retain does not know the type: objects announced by note_new with a
  * suspect type are kept in an address set while any type is suspect.
  */
@@ -35,6 +41,13 @@ static int suspect(const char *type)
 	return atomic_load_relaxed(&shim_g.nsuspect) && shim_is_suspect_type(type);
 }
 
+/* An object announced by note_new with a suspect type. */
+static int suspect_obj(const void *obj)
+{
+	return atomic_load_relaxed(&shim_g.nsuspect) &&
+	       shim_addrset_has(&shim_g.suspect_objs, (uintptr_t)obj);
+}
+
 static void obs_new(void *obj, void *block, size_t size, const char *type,
 		    long count, void *caller)
 {
@@ -47,7 +60,7 @@ static void obs_retain(void *obj, long count_after, const char *type,
 {
 	(void)caller;
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, count_after,
-				  suspect(type)));
+				  suspect(type) ? shim_g.depth : 0));
 }
 
 static void obs_release(void *obj, long count_after, const char *type,
@@ -55,7 +68,8 @@ static void obs_release(void *obj, long count_after, const char *type,
 {
 	(void)caller;
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
-				  count_after != 0 || suspect(type)));
+				  suspect(type) ? shim_g.depth :
+				  count_after != 0 ? shim_g.release_depth : 0));
 }
 
 static void obs_free(void *obj, void *caller)
@@ -90,15 +104,15 @@ SHIM_EXPORT void rcprof_note_retain(const void *obj)
 {
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj,
 				  RCP_COUNT_UNKNOWN,
-				  atomic_load_relaxed(&shim_g.nsuspect) &&
-				  shim_addrset_has(&shim_g.suspect_objs,
-						   (uintptr_t)obj)));
+				  suspect_obj(obj) ? shim_g.depth : 0));
 }
 
 SHIM_EXPORT void rcprof_note_release(const void *obj)
 {
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj,
-				  RCP_COUNT_UNKNOWN, 1));
+				  RCP_COUNT_UNKNOWN,
+				  suspect_obj(obj) ? shim_g.depth :
+				  shim_g.release_depth));
 }
 
 SHIM_EXPORT void rcprof_note_free(const void *obj)

@@ -116,10 +116,10 @@ static uint32_t intern_string(struct shim_stream *s, const char *str)
 	return id;
 }
 
-static uint32_t capture_stack(struct shim_stream *s)
+static uint32_t capture_stack_n(struct shim_stream *s, uint32_t depth)
 {
 	void *ips[SHIM_DEPTH_MAX];
-	int n = shim_backtrace(ips, (int)shim_g.depth);
+	int n = shim_backtrace(ips, (int)depth);
 	if (n <= 0)
 		return 0;
 	int is_new;
@@ -139,6 +139,11 @@ static uint32_t capture_stack(struct shim_stream *s)
 		shim_ev_commit(R, s, w);
 	}
 	return id;
+}
+
+static uint32_t capture_stack(struct shim_stream *s)
+{
+	return capture_stack_n(s, shim_g.depth);
 }
 
 /* ---- heap ----------------------------------------------------------------- */
@@ -230,12 +235,12 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 }
 
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
-		       const void *obj, int64_t count_after, int want_stack)
+		       const void *obj, int64_t count_after, uint32_t depth)
 {
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint32_t stack = want_stack ? capture_stack(s) : 0;
+	uint32_t stack = depth ? capture_stack_n(s, depth) : 0;
 	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_s(w, count_after);

@@ -66,6 +66,7 @@ struct shim_global {
 	int on;                         /* relaxed: recording */
 	int pid;                        /* the process the ring belongs to */
 	uint32_t depth;                 /* RCPROF_DEPTH */
+	uint32_t release_depth;         /* RCPROF_RELEASE_DEPTH, <= depth */
 	uint64_t ring_bytes;            /* RCPROF_RING_KB * 1024 */
 	uint64_t start_ts;
 	uint32_t exec_index;
@@ -128,7 +129,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 		     const void *block, size_t size, const char *type,
 		     long count, int from_note);
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
-		       const void *obj, int64_t count_after, int want_stack);
+		       const void *obj, int64_t count_after, uint32_t depth);
 void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj);
 void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
 		   const void *slot, const void *target);

@@ -287,11 +287,24 @@ void shim_ring_copy_owned_locked(struct shim_ring *r)
 	}
 }
 
+uint64_t *shim_ring_count_row(struct shim_ring *r, uint32_t tid,
+			      int *exclusive)
+{
+	uint32_t i = atomic_add_relaxed(&r->rows_used, 1);
+	*exclusive = i < SHIM_COUNT_ROWS;
+	return *exclusive ? r->rows[i] : r->counts[tid % SHIM_COUNT_SHARDS];
+}
+
 void shim_ring_counts(struct shim_ring *r, uint64_t out[32])
 {
+	uint32_t rows = atomic_load_relaxed(&r->rows_used);
+	if (rows > SHIM_COUNT_ROWS)
+		rows = SHIM_COUNT_ROWS;
 	for (int k = 0; k < 32; k++) {
 		out[k] = 0;
 		for (int sh = 0; sh < SHIM_COUNT_SHARDS; sh++)
 			out[k] += atomic_load_relaxed(&r->counts[sh][k]);
+		for (uint32_t i = 0; i < rows; i++)
+			out[k] += atomic_load_relaxed(&r->rows[i][k]);
 	}
 }

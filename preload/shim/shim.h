@@ -39,24 +39,84 @@
 #define SHIM_STRING_MAX    1024u  /* interned strings are cut to this */
 #define SHIM_DEPTH_DEFAULT 64
 #define SHIM_DEPTH_MAX     128
+/* Frames of the stack of a release that leaves the count above zero (a
+ * candidate for "the release that made a cycle garbage"): the analyzer
+ * names it by its innermost frames, and these releases are most of the
+ * backtraces of refcount-heavy code. */
+#define SHIM_RELEASE_DEPTH_DEFAULT 16
 #define SHIM_SLOT_MIN      4096u
 #define SHIM_SLOTS_MIN     16u
 #define SHIM_RING_KB_DEFAULT 8192u
 #define SHIM_RING_HEADER   64u    /* rcp_ring_header.header_size */
 #define SHIM_COUNT_SHARDS  16
+#define SHIM_COUNT_ROWS    256
 #define SHIM_PATH_MAX      4096
 
 _Static_assert(sizeof(struct rcp_ring_slot) == 48, "ring slot header");
 _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
 	       "every event fits into the smallest slot");
 
-/* ---- clock ----------------------------------------------------------- */
-static inline uint64_t shim_now(void)
+/* ---- clock.c: event timestamps ----------------------------------------
+ * Every event needs one clock read (the ts merge), so this is on the hot
+ * path: clock_gettime(CLOCK_MONOTONIC) costs ~30 ns through the vDSO on
+ * the 2-core VM, LFENCE;RDTSC ~23 ns, and the conversion a multiply.
+ * shim_clock_init turns the TSC on only when the kernel itself derives
+ * CLOCK_MONOTONIC from it (clocksource "tsc", which the kernel only keeps
+ * while the TSCs of all CPUs are invariant and synchronized) and CPUID
+ * says invariant TSC; otherwise, or with RCPROF_CLOCK=monotonic, every
+ * read is clock_gettime.  ts = CLOCK_MONOTONIC at start-up + TSC ticks
+ * since then x the frequency measured at start-up (an error of a few
+ * ppm against CLOCK_MONOTONIC over the run; every ts of one recording,
+ * fork children included, comes from the same conversion).
+ *
+ * Causality (dump format: a free is stamped before the block is released,
+ * an allocation after it was obtained): LFENCE makes RDTSC wait until all
+ * earlier instructions - the loads that observed another thread's release
+ * - have completed; a later store (our own release) becomes visible only
+ * after RDTSC retired.  That is the same guarantee as the vDSO's own
+ * rdtsc_ordered(). */
+struct shim_clock {
+	uint64_t tsc0;          /* TSC at calibration */
+	uint64_t ns0;           /* CLOCK_MONOTONIC at tsc0 */
+	uint64_t mult;          /* ns = (ticks * mult) >> SHIM_CLOCK_SHIFT */
+	int use_tsc;            /* written once, before recording starts */
+};
+#define SHIM_CLOCK_SHIFT 32
+extern struct shim_clock shim_clk;
+
+static inline uint64_t shim_now_monotonic(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+#if defined(__x86_64__)
+static inline uint64_t shim_rdtsc_ordered(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+static inline uint64_t shim_now(void)
+{
+#if defined(__x86_64__)
+	if (shim_likely(shim_clk.use_tsc)) {
+		uint64_t d = shim_rdtsc_ordered() - shim_clk.tsc0;
+		if (shim_unlikely((int64_t)d < 0))
+			d = 0;  /* another CPU a few ticks behind tsc0 */
+		return shim_clk.ns0 +
+			(uint64_t)(((unsigned __int128)d * shim_clk.mult) >>
+				   SHIM_CLOCK_SHIFT);
+	}
+#endif
+	return shim_now_monotonic();
+}
+/* Decide TSC or clock_gettime and calibrate (~2 ms); once, at start-up,
+ * before any thread records. */
+void shim_clock_init(void);
 
 /* ---- log.c: "rcprof: " + the NULL-terminated list of parts + "\n",
  * written with one write(2) to stderr from a stack buffer. -------------- */
@@ -102,7 +162,14 @@ struct shim_ring {
 	uint32_t drain_owner;     /* tid of the holder, for self-detection */
 	int64_t pending;          /* SEALED slots not yet drained */
 	uint32_t hint;            /* where the next claim starts looking */
+	/* Events per kind for the END record.  Each stream owns one row of
+	 * rows[] (handed out by rows_used, never reused) and bumps it with a
+	 * relaxed load + store: it is the row's only writer, so no locked
+	 * add on every event.  When rows run out, streams share the shards
+	 * of counts[] with atomic adds. */
+	uint32_t rows_used;
 	uint64_t counts[SHIM_COUNT_SHARDS][32] __attribute__((aligned(64)));
+	uint64_t rows[SHIM_COUNT_ROWS][32] __attribute__((aligned(64)));
 };
 
 void shim_ring_geometry(uint64_t bytes, uint32_t *nslots, uint32_t *slot_size);
@@ -136,11 +203,10 @@ int shim_ring_write_chunk_locked(struct shim_ring *r,
 				 uint16_t flags);
 int shim_ring_write_record_locked(struct shim_ring *r, uint32_t type,
 				  const struct iovec *parts, int nparts);
-static inline void shim_ring_count(struct shim_ring *r, uint32_t tid,
-				   unsigned kind)
-{
-	atomic_add_relaxed(&r->counts[tid % SHIM_COUNT_SHARDS][kind & 31], 1);
-}
+/* The counter row of a new stream: its own row (*exclusive = 1) or a
+ * shared shard. */
+uint64_t *shim_ring_count_row(struct shim_ring *r, uint32_t tid,
+			      int *exclusive);
 void shim_ring_counts(struct shim_ring *r, uint64_t out[32]);
 
 /* ---- stream.c: chunks of one stream, and the event encoder ------------ */
@@ -154,7 +220,9 @@ struct shim_stream {
 	uint16_t nest;
 	uint8_t direct;             /* slot is emerg: written at commit */
 	uint8_t flush_each;         /* seal + drain after every event */
+	uint8_t row_excl;           /* row is ours alone */
 	unsigned kind;              /* kind of the event being written */
+	uint64_t *row;              /* event counts (shim_ring_count_row) */
 	uint32_t nlost;             /* sum of lost[] not yet reported */
 	uint32_t lost[RCP_EV__COUNT];
 	/* The chunk used when no ring slot can be had (every slot owned by
