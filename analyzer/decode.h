@@ -30,8 +30,11 @@ struct rcp_event {
 	uint64_t size;          /* MALLOC, REALLOC_TO, RC_NEW */
 	uint64_t stack;         /* stack id, 0 = none */
 	uint64_t flavor;        /* MALLOC */
-	uint64_t str;           /* RC_NEW type, SUSPECT, SNAPSHOT, MODULE path */
 	int64_t count;          /* RC_NEW initial, RETAIN/RELEASE after */
+	/* The fields above are all that the kinds rcp_decode_fast() handles
+	 * use: a replay that copies events copies only up to here for them
+	 * (RCP_EVENT_FAST_BYTES). */
+	uint64_t str;           /* RC_NEW type, SUSPECT, SNAPSHOT, MODULE path */
 	uint64_t header;        /* RC_NEW */
 	int64_t slot_off;       /* EDGE */
 	uint64_t target;        /* EDGE, when has_target */
@@ -47,6 +50,8 @@ struct rcp_event {
 	uint64_t nseg;
 };
 
+#define RCP_EVENT_FAST_BYTES offsetof(struct rcp_event, str)
+
 enum rcp_dec_result {
 	RCP_DEC_OK = 0,
 	RCP_DEC_END = 1,        /* no more bytes */
@@ -58,6 +63,101 @@ enum rcp_dec_result {
 /* Decodes the event at *pp; advances *pp on RCP_DEC_OK. */
 enum rcp_dec_result rcp_decode(const uint8_t **pp, const uint8_t *end,
 			       struct rcp_dec_state *st, struct rcp_event *ev);
+
+/* ---- Fast path --------------------------------------------------------
+ *
+ * Heap-heavy dumps are nearly all MALLOC/FREE (refcount-heavy ones
+ * RETAIN/RELEASE), and the general decoder checks `end` before every byte
+ * of every varint.  The longest event decoded here is MALLOC: kind, dts,
+ * addr, size, stack, flavor = 1 + 5 * RCP_VARINT_MAX = 51 bytes, so with
+ * RCP_DEC_FAST_MIN bytes left no field can run past the chunk and the
+ * bounds checks can go.  Results are exactly those of rcp_decode(); a
+ * varint longer than 10 bytes still fails (and the caller then lets
+ * rcp_decode() report it). */
+#define RCP_DEC_FAST_MIN 64
+
+/* LEB128 without bounds checks: the caller guarantees RCP_VARINT_MAX
+ * readable bytes.  -1 for a varint longer than that, like rcp_get_u64. */
+static inline int rcp_get_u64_unchecked(const uint8_t **pp, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t b = *p++;
+	if (b < 0x80) {         /* small sizes, stack ids, flavor */
+		*pp = p;
+		*out = b;
+		return 0;
+	}
+	uint64_t v = b & 0x7f;
+	for (unsigned shift = 7; shift < 70; shift += 7) {
+		b = *p++;
+		v |= (b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The kinds rcp_decode_fast() handles; they use only the fields of
+ * struct rcp_event before RCP_EVENT_FAST_BYTES. */
+static inline int rcp_kind_is_fast(unsigned kind)
+{
+	switch (kind) {
+	case RCP_EV_MALLOC:
+	case RCP_EV_REALLOC_TO:
+	case RCP_EV_FREE:
+	case RCP_EV_REALLOC_FROM:
+	case RCP_EV_RC_FREE:
+	case RCP_EV_RC_RETAIN:
+	case RCP_EV_RC_RELEASE:
+		return 1;
+	}
+	return 0;
+}
+
+/* Decodes MALLOC, FREE, REALLOC_FROM/TO, RC_RETAIN/RELEASE/FREE at *pp
+ * when at least RCP_DEC_FAST_MIN bytes are left; returns 1 (and advances,
+ * like rcp_decode with RCP_DEC_OK), or 0 with *pp and *st untouched (ev
+ * may hold scratch): use rcp_decode() then. */
+static inline int rcp_decode_fast(const uint8_t **pp, const uint8_t *end,
+				  struct rcp_dec_state *st, struct rcp_event *ev)
+{
+	const uint8_t *p = *pp;
+	uint64_t dts, d, size, stack = 0, flavor = 0;
+
+	if (end - p < RCP_DEC_FAST_MIN)
+		return 0;
+	uint8_t kind = *p++;
+	if (!rcp_kind_is_fast(kind))
+		return 0;
+	if (rcp_get_u64_unchecked(&p, &dts) || rcp_get_u64_unchecked(&p, &d))
+		return 0;
+	if (kind == RCP_EV_MALLOC || kind == RCP_EV_REALLOC_TO) {
+		if (rcp_get_u64_unchecked(&p, &size) ||
+		    rcp_get_u64_unchecked(&p, &stack) ||
+		    (kind == RCP_EV_MALLOC && rcp_get_u64_unchecked(&p, &flavor)))
+			return 0;
+		ev->size = size;
+		if (kind == RCP_EV_MALLOC)
+			ev->flavor = flavor;
+	} else if (kind == RCP_EV_RC_RETAIN || kind == RCP_EV_RC_RELEASE) {
+		uint64_t c;
+		if (rcp_get_u64_unchecked(&p, &c) ||
+		    rcp_get_u64_unchecked(&p, &stack))
+			return 0;
+		ev->count = rcp_unzigzag(c);
+	}
+	ev->kind = kind;
+	ev->ts = st->ts + dts;
+	ev->addr = st->prev_addr + (uint64_t)rcp_unzigzag(d);
+	ev->stack = stack;
+	st->ts = ev->ts;
+	st->prev_addr = ev->addr;
+	*pp = p;
+	return 1;
+}
 
 /* Frames of a STACK event: writes up to `max` ips, returns the count. */
 size_t rcp_stack_frames(const struct rcp_event *ev, uint64_t *ips, size_t max);

@@ -70,11 +70,6 @@ static size_t slot_of(uint64_t addr, size_t cap)
 	return (size_t)rcp_mix64(addr) & (cap - 1);
 }
 
-void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
-{
-	__builtin_prefetch(&h->tab[slot_of(addr, h->cap)]);
-}
-
 /* The entry for addr (live or FREED), or NULL. */
 static struct rcp_block *lookup(const struct rcp_heap *h, uint64_t addr)
 {

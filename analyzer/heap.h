@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "rcobj.h"
+#include "util.h"
 
 #ifndef RCP_QUARANTINE
 #define RCP_QUARANTINE (1u << 16)
@@ -66,8 +67,12 @@ int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 		      const struct rcp_where *w);
 /* Hint: addr will be looked up soon (the replay looks a few events
- * ahead so the cache misses of the table overlap). */
-void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr);
+ * ahead so the cache misses of the table overlap).  Inline: it runs for
+ * every heap event, and a call cost more than the hash. */
+static inline void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
+{
+	__builtin_prefetch(&h->tab[rcp_mix64(addr) & (h->cap - 1)]);
+}
 /* RC_NEW: the block at `block` holds a refcounted object. */
 void rcp_heap_mark_rc(struct rcp_heap *h, uint64_t block);
 const struct rcp_block *rcp_heap_find(const struct rcp_heap *h, uint64_t addr);

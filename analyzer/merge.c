@@ -11,7 +11,7 @@
 
 #include "streams.h"
 
-static int before(const struct rcp_streams *ss, uint32_t a, uint32_t b)
+static inline int before(const struct rcp_streams *ss, uint32_t a, uint32_t b)
 {
 	uint64_t ta = ss->s[a].ev.ts, tb = ss->s[b].ev.ts;
 	return ta < tb || (ta == tb && a < b);
@@ -34,10 +34,21 @@ static void sift_down(struct rcp_merge *m, size_t i)
 	}
 }
 
+static void find_second(struct rcp_merge *m)
+{
+	if (m->n < 2)
+		m->second = UINT32_MAX;
+	else if (m->n > 2 && before(m->ss, m->heap[2], m->heap[1]))
+		m->second = m->heap[2];
+	else
+		m->second = m->heap[1];
+}
+
 int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss)
 {
 	memset(m, 0, sizeof(*m));
 	m->ss = ss;
+	m->second = UINT32_MAX;
 	if (ss->n == 0)
 		return 0;
 	if (ss->n > UINT32_MAX)
@@ -50,6 +61,7 @@ int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss)
 			m->heap[m->n++] = (uint32_t)i;
 	for (size_t i = m->n / 2; i-- > 0;)
 		sift_down(m, i);
+	find_second(m);
 	return 0;
 }
 
@@ -58,12 +70,20 @@ static void settle(struct rcp_merge *m)
 	if (!m->advance_top)
 		return;
 	m->advance_top = 0;
-	struct rcp_stream *s = &m->ss->s[m->heap[0]];
-	rcp_stream_advance(m->ss, s);
-	if (s->done)
+	uint32_t top = m->heap[0];
+	struct rcp_stream *s = &m->ss->s[top];
+	rcp_stream_next(m->ss, s);
+	if (!s->done) {
+		/* fast path: still before the runner-up, so still the minimum
+		 * (one thread, or one thread's burst between others' events) */
+		if (m->second == UINT32_MAX || before(m->ss, top, m->second))
+			return;
+	} else {
 		m->heap[0] = m->heap[--m->n];
+	}
 	if (m->n)
 		sift_down(m, 0);
+	find_second(m);
 }
 
 const struct rcp_event *rcp_merge_next(struct rcp_merge *m)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "rco_map.h"
+#include "util.h"
 
 static size_t home(const struct rco_map *m, uint64_t key)
 {
@@ -49,6 +50,7 @@ static int grow(struct rco_map *m)
 	struct rco_map_cell *cells = calloc(ncap, sizeof(*cells));
 	if (!cells)
 		return -ENOMEM;
+	rcp_advise_huge(cells, ncap * sizeof(*cells));
 	m->cells = cells;
 	m->cap = ncap;
 	for (size_t i = 0; i < ocap; i++)

@@ -50,6 +50,13 @@ static inline uint64_t rco_hash2(uint64_t h, uint64_t v)
 	return rco_mix64(h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
 }
 
+/* Hint: key will be looked up soon; pulls its home cell into the cache. */
+static inline void rco_map_prefetch(const struct rco_map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->cells[rco_mix64(key) & (m->cap - 1)]);
+}
+
 void rco_map_free(struct rco_map *m);
 /* The value of key, or NULL.  The pointer is valid until the next put/del. */
 uint64_t *rco_map_get(const struct rco_map *m, uint64_t key);

@@ -21,6 +21,7 @@
 
 #include "rcobj_int.h"
 #include "rcprof_dump.h"
+#include "util.h"
 
 static const struct rcp_where no_where;
 
@@ -214,6 +215,9 @@ static int obj_alloc(struct rcobj *r, uint32_t *out)
 			struct rco_obj *p = realloc(r->pool, (size_t)ncap * sizeof(*p));
 			if (!p)
 				return -ENOMEM;
+			/* the pool is read at random too (by index from the
+			 * address table); the new tail is not touched yet */
+			rcp_advise_huge(p, (size_t)ncap * sizeof(*p));
 			r->pool = p;
 			r->cappool = ncap;
 		}
@@ -516,6 +520,27 @@ void rcobj_on_snapshot(struct rcobj *r, uint32_t label, const struct rcp_where *
 	(void)r;
 	(void)label;
 	(void)w;
+}
+
+void rcobj_prefetch(const struct rcobj *r, uint64_t obj, int quarantine)
+{
+	rco_map_prefetch(&r->live, obj);
+	if (quarantine)
+		rco_map_prefetch(&r->qmap, obj);
+}
+
+void rcobj_prefetch_obj(const struct rcobj *r, uint64_t obj)
+{
+	uint32_t idx;
+	if (!find_live(r, obj, &idx))
+		return;
+	/* count, gen, flags and drop are spread over the whole entry, which
+	 * straddles two or three cache lines: touch its first, middle and
+	 * last byte (a repeated line costs next to nothing) */
+	const char *o = (const char *)&r->pool[idx];
+	__builtin_prefetch(o, 1);
+	__builtin_prefetch(o + sizeof(struct rco_obj) / 2, 1);
+	__builtin_prefetch(o + sizeof(struct rco_obj) - 1, 1);
 }
 
 int rcobj_is_live(const struct rcobj *r, uint64_t obj)

@@ -180,6 +180,16 @@ void rcobj_on_edge(struct rcobj *r, uint64_t owner, int64_t slot_off,
 void rcobj_on_suspect(struct rcobj *r, uint32_t type);
 void rcobj_on_snapshot(struct rcobj *r, uint32_t label, const struct rcp_where *w);
 
+/* Prefetch hints for an event about obj that will be replayed soon, in
+ * two stages a few events apart (replay.c): stage 1 pulls in the address
+ * table's cell (and, for a new or freed object, the quarantine's), stage 2
+ * reads that cell - by then cached - and pulls in the object itself.  The
+ * table is bigger than the cache for large graphs, and the object is a
+ * second dependent miss that stage 1 cannot reach.  Hints only: nothing
+ * changes, and a wrong guess only costs a useless prefetch. */
+void rcobj_prefetch(const struct rcobj *r, uint64_t obj, int quarantine);
+void rcobj_prefetch_obj(const struct rcobj *r, uint64_t obj);
+
 /* Is addr a live refcounted object?  (The heap side uses it to leave rc
  * objects out of the plain leaks.) */
 int rcobj_is_live(const struct rcobj *r, uint64_t obj);

@@ -42,12 +42,27 @@ void rcp_streams_free(struct rcp_streams *ss);
 /* Moves stream s to its next event (s->done when there is none). */
 void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s);
 
+/* Same, with the common case inline: a heap or refcount event well inside
+ * its chunk is decoded by rcp_decode_fast() without a call; everything
+ * else (other kinds, chunk ends, errors) takes rcp_stream_advance(). */
+static inline void rcp_stream_next(struct rcp_streams *ss, struct rcp_stream *s)
+{
+	if (!s->done && rcp_decode_fast(&s->p, s->end, &s->st, &s->ev))
+		return;
+	rcp_stream_advance(ss, s);
+}
+
 /* k-way merge by (ts, stream index); a binary min-heap of stream indexes. */
 struct rcp_merge {
 	struct rcp_streams *ss;
 	uint32_t *heap;
 	size_t n;
 	int advance_top;            /* the top's event was handed out */
+	/* The smaller child of the root (UINT32_MAX when n < 2).  Only the
+	 * root changes while one stream keeps winning, so this stays valid
+	 * until the next sift: an advanced top that still sorts before it is
+	 * still the minimum, and no heap operation is needed. */
+	uint32_t second;
 };
 
 int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "util.h"
 
@@ -64,4 +65,14 @@ const char *rcp_basename(const char *path)
 		return "";
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
+}
+
+void rcp_advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = 2u << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+
+	if (p && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
