@@ -107,7 +107,17 @@ uint32_t shim_intern_get(struct shim_intern *t, uint64_t key, int *is_new)
 			}
 		}
 		if (k == key) {
+			/* The winner stores the id right after its CAS; wait a
+			 * little for it.  Waiting forever could deadlock (we may
+			 * be a signal handler that interrupted the winner), so
+			 * after the spin the key gets an overflow id and is
+			 * defined once more: a duplicate definition, never a
+			 * lost one. */
 			uint64_t id = atomic_load_acquire(&e[1]);
+			for (int spin = 0; !id && spin < 1024; spin++) {
+				__builtin_ia32_pause();
+				id = atomic_load_acquire(&e[1]);
+			}
 			return id ? (uint32_t)id : overflow_id(t, is_new);
 		}
 	}
