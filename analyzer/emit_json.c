@@ -4,8 +4,15 @@
  *   dump, truncated, summary{events, leaked_blocks, leaked_bytes,
  *   rc_objects, cycles, garbage_objects, unreleased_objects, errors,
  *   truncated}, process{...}, cycles[...], unreleased[...],
- *   suspect_sites[...], errors[...], leaks[...], suppressed{blocks,bytes},
- *   gc[...], snapshots[...], event_counts{...}, warnings[...]
+ *   suspect_sites[...], errors[...], leaks[...], findings[...],
+ *   suppressed{blocks, bytes, builtin_blocks, cycles, cycle_objects,
+ *   unreleased_groups, unreleased_objects, rules[...]}, baseline{...}
+ *   (with --baseline), gc[...], snapshots[...], event_counts{...},
+ *   warnings[...]
+ * Every cycle, unreleased group, error and leak carries its "signature"
+ * (and "baseline": "new"/"known" with --baseline); "findings" lists them
+ * all flat as {kind, signature, site, type, count, bytes[, baseline]} -
+ * what --baseline reads back.
  * Addresses, signatures and offsets are hex strings ("0x..."): JSON
  * numbers lose precision above 2^53.  A stack is an array of frames
  * {ip, function, file, line, module, offset, inlined}.
@@ -15,6 +22,7 @@
  */
 #include <inttypes.h>
 
+#include "baseline.h"
 #include "decode.h"
 #include "report.h"
 
@@ -192,6 +200,82 @@ void rcp_json_string(FILE *f, const char *str, size_t len)
 
 /* ---- report parts -------------------------------------------------------------- */
 
+static const char *bstate(enum rcp_bstate b)
+{
+	return b == RCP_B_NEW ? "new" : "known";
+}
+
+#define KBASE(w, r, b) do { if ((r)->has_baseline) KS(w, "baseline", bstate(b)); } while (0)
+
+static void findings(struct jw *w, const struct rcp_report *r)
+{
+	jw_open(w, '[');
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct rcp_finding *f = &r->findings[i];
+		jw_open(w, '{');
+		KS(w, "kind", rcp_fkind_name(f->kind));
+		KH(w, "signature", f->sig);
+		KS(w, "site", f->site);
+		KS(w, "type", f->type);
+		if (f->what)
+			KS(w, "what", f->what);
+		KU(w, "count", f->count);
+		KU(w, "bytes", f->bytes);
+		KBASE(w, r, *f->base);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+static void supp_rules(struct jw *w, const struct rcp_supp *u)
+{
+	jw_open(w, '[');
+	for (size_t i = 0; u && i < u->n; i++) {
+		jw_open(w, '{');
+		KS(w, "kind", rcp_supp_kind_name(u->rules[i].kind));
+		KS(w, "pattern", u->rules[i].pattern);
+		KU(w, "hits", u->rules[i].hits);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+}
+
+/* New and known counts of the reports, and the baseline's gone entries. */
+static void baseline(struct jw *w, const struct rcp_report *const *r, size_t n,
+		     const struct rcp_baseline *b)
+{
+	uint64_t nnew = 0, known = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < r[i]->nfindings; k++) {
+			if (*r[i]->findings[k].base == RCP_B_NEW)
+				nnew++;
+			else
+				known++;
+		}
+	jw_open(w, '{');
+	KU(w, "new", nnew);
+	KU(w, "known", known);
+	KU(w, "gone", rcp_baseline_gone(b));
+	jw_key(w, "gone_findings");
+	jw_open(w, '[');
+	for (size_t i = 0; i < b->n; i++) {
+		const struct rcp_bentry *e = &b->e[i];
+		if (e->matched)
+			continue;
+		jw_open(w, '{');
+		KS(w, "kind", rcp_fkind_name(e->kind));
+		KH(w, "signature", e->sig);
+		KS(w, "site", e->site);
+		KS(w, "type", e->type[0] ? e->type : NULL);
+		KU(w, "count", e->count);
+		KU(w, "bytes", e->bytes);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	jw_close(w, '}');
+}
+
 static void stack(struct jw *w, const struct rcp_rstack *s)
 {
 	jw_open(w, '[');
@@ -314,6 +398,7 @@ static void cycles(struct jw *w, const struct rcp_report *r)
 		const struct rcobj_cycle *c = cy->c;
 		jw_open(w, '{');
 		KH(w, "signature", c->signature);
+		KBASE(w, r, cy->base);
 		KU(w, "objects", c->nmembers);
 		KU(w, "bytes", c->bytes);
 		KS(w, "types", cy->types);
@@ -375,6 +460,8 @@ static void errors(struct jw *w, const struct rcp_report *r)
 		const struct rcp_rerror *e = &r->errors[i];
 		jw_open(w, '{');
 		KS(w, "kind", rcp_error_kind_name(e->e.kind));
+		KH(w, "signature", e->sig);
+		KBASE(w, r, e->base);
 		KH(w, "addr", e->e.addr);
 		KS(w, "type", e->type);
 		jw_key(w, "at");
@@ -389,7 +476,18 @@ static void errors(struct jw *w, const struct rcp_report *r)
 	jw_close(w, ']');
 }
 
+static void emit_one(FILE *f, const struct rcp_report *r, int indent,
+		     const struct rcp_output *o);
+
 void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
+{
+	emit_one(f, r, indent, NULL);
+}
+
+/* o: the whole output, for the parts that belong to a single-dump run
+ * (rule hits, the baseline); NULL for none of them. */
+static void emit_one(FILE *f, const struct rcp_report *r, int indent,
+		     const struct rcp_output *o)
 {
 	const struct rcp_analysis *a = r->a;
 	const struct rcobj_results *res = a->res;
@@ -414,6 +512,8 @@ void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
 		const struct rcp_runreleased *u = &r->unreleased[i];
 		jw_open(&w, '{');
 		KS(&w, "type", u->type);
+		KH(&w, "signature", u->sig);
+		KBASE(&w, r, u->base);
 		KU(&w, "objects", u->u->count);
 		KU(&w, "bytes", u->u->bytes);
 		KH(&w, "example_addr", u->u->example_addr);
@@ -448,6 +548,8 @@ void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
 	for (size_t i = 0; i < r->nleaks; i++) {
 		const struct rcp_rleak *l = &r->leaks[i];
 		jw_open(&w, '{');
+		KH(&w, "signature", l->sig);
+		KBASE(&w, r, l->base);
 		KU(&w, "blocks", l->blocks);
 		KU(&w, "bytes", l->bytes);
 		KH(&w, "example_addr", l->example_addr);
@@ -457,11 +559,26 @@ void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
 		jw_close(&w, '}');
 	}
 	jw_close(&w, ']');
+	jw_key(&w, "findings");
+	findings(&w, r);
 	jw_key(&w, "suppressed");
 	jw_open(&w, '{');
 	KU(&w, "blocks", r->sum.suppressed_blocks);
 	KU(&w, "bytes", r->sum.suppressed_bytes);
+	KU(&w, "builtin_blocks", r->sum.suppressed_builtin_blocks);
+	KU(&w, "cycles", r->sum.suppressed_cycles);
+	KU(&w, "cycle_objects", r->sum.suppressed_cycle_objects);
+	KU(&w, "unreleased_groups", r->sum.suppressed_unreleased_groups);
+	KU(&w, "unreleased_objects", r->sum.suppressed_unreleased_objects);
+	if (o && o->n == 1) {
+		jw_key(&w, "rules");
+		supp_rules(&w, o->user);
+	}
 	jw_close(&w, '}');
+	if (o && o->n == 1 && o->base) {
+		jw_key(&w, "baseline");
+		baseline(&w, o->r, o->n, o->base);
+	}
 
 	jw_key(&w, "gc");
 	jw_open(&w, '[');
@@ -511,7 +628,26 @@ void rcp_emit_json(FILE *f, const struct rcp_report *r, int indent)
 	jw_close(&w, '}');
 }
 
+static void emit_multi(FILE *f, const struct rcp_report *const *r, size_t n,
+		       const struct rcp_output *o);
+
 void rcp_emit_json_multi(FILE *f, const struct rcp_report *const *r, size_t n)
+{
+	emit_multi(f, r, n, NULL);
+}
+
+void rcp_emit_json_out(FILE *f, const struct rcp_output *o)
+{
+	if (o->n == 1) {
+		emit_one(f, o->r[0], 0, o);
+		fputc('\n', f);
+	} else {
+		emit_multi(f, o->r, o->n, o);
+	}
+}
+
+static void emit_multi(FILE *f, const struct rcp_report *const *r, size_t n,
+		       const struct rcp_output *o)
 {
 	struct rcp_summary s;
 	memset(&s, 0, sizeof(s));
@@ -536,5 +672,13 @@ void rcp_emit_json_multi(FILE *f, const struct rcp_report *const *r, size_t n)
 	w.f = f;
 	w.base = 2;
 	summary(&w, &s);
+	if (o) {
+		fputs(",\n  \"suppression_rules\": ", f);
+		supp_rules(&w, o->user);
+	}
+	if (o && o->base) {
+		fputs(",\n  \"baseline\": ", f);
+		baseline(&w, r, n, o->base);
+	}
 	fprintf(f, ",\n  \"truncated\": %s\n}\n", s.truncated ? "true" : "false");
 }

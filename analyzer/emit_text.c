@@ -7,11 +7,18 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "report.h"
 
 #define TEXT_FRAMES 16          /* frames shown per stack */
 #define TEXT_MEMBER_FRAMES 4
 #define TEXT_ITEMS 50           /* entries shown per section */
+
+/* " [NEW]" / " [known]" after a finding's title with --baseline. */
+static const char *mark(enum rcp_bstate b)
+{
+	return b == RCP_B_NEW ? " [NEW]" : b == RCP_B_KNOWN ? " [known]" : "";
+}
 
 static const char *plural(uint64_t n, const char *one, const char *many)
 {
@@ -98,10 +105,26 @@ static void header(FILE *f, const struct rcp_report *r)
 	fprintf(f, "  %" PRIu64 " leaked heap %s, %" PRIu64 " bytes", s->leaked_blocks,
 		plural(s->leaked_blocks, "block", "blocks"), s->leaked_bytes);
 	if (s->suppressed_blocks)
-		fprintf(f, " (%" PRIu64 " C library %s, %" PRIu64 " bytes, suppressed)",
+		fprintf(f, " (%" PRIu64 " %s, %" PRIu64 " bytes, suppressed%s)",
 			s->suppressed_blocks, plural(s->suppressed_blocks, "block", "blocks"),
-			s->suppressed_bytes);
+			s->suppressed_bytes,
+			s->suppressed_builtin_blocks == s->suppressed_blocks ?
+			": the C library's own" : "");
 	fputc('\n', f);
+	if (s->suppressed_cycles || s->suppressed_unreleased_groups)
+		fprintf(f, "  suppressed: %" PRIu64 " %s (%" PRIu64 " objects), %" PRIu64
+			" unreleased %s (%" PRIu64 " objects)\n",
+			s->suppressed_cycles, plural(s->suppressed_cycles, "cycle", "cycles"),
+			s->suppressed_cycle_objects, s->suppressed_unreleased_groups,
+			plural(s->suppressed_unreleased_groups, "group", "groups"),
+			s->suppressed_unreleased_objects);
+	if (r->has_baseline)
+		fprintf(f, "  against the baseline: %" PRIu64 " new leaked %s, %" PRIu64
+			" new %s, %" PRIu64 " new unreleased, %" PRIu64 " new %s\n",
+			r->new_.leaks, plural(r->new_.leaks, "block", "blocks"),
+			r->new_.cycles, plural(r->new_.cycles, "cycle", "cycles"),
+			r->new_.unreleased, r->new_.errors,
+			plural(r->new_.errors, "error", "errors"));
 }
 
 static void cycles(FILE *f, const struct rcp_report *r)
@@ -114,8 +137,9 @@ static void cycles(FILE *f, const struct rcp_report *r)
 		const struct rcp_rcycle *cy = &r->cycles[i];
 		const struct rcobj_cycle *c = cy->c;
 
-		fprintf(f, "\ncycle %zu: %zu %s (%s), %" PRIu64 " bytes, signature %016" PRIx64 "\n",
-			i + 1, c->nmembers, plural(c->nmembers, "object", "objects"),
+		fprintf(f, "\ncycle %zu%s: %zu %s (%s), %" PRIu64 " bytes, signature %016" PRIx64 "\n",
+			i + 1, mark(cy->base), c->nmembers,
+			plural(c->nmembers, "object", "objects"),
 			cy->types, c->bytes, c->signature);
 		if (c->has_culprit) {
 			fprintf(f, "  the %s that made it garbage: %s 0x%" PRIx64 " (thread %u)\n",
@@ -163,10 +187,10 @@ static void unreleased(FILE *f, const struct rcp_report *r)
 	fprintf(f, "\n== unreleased objects: alive at exit, still referenced from outside ==\n");
 	for (size_t i = 0; i < r->nunreleased && i < TEXT_ITEMS; i++) {
 		const struct rcp_runreleased *u = &r->unreleased[i];
-		fprintf(f, "\n%zu %s %s, %" PRIu64 " bytes (e.g. 0x%" PRIx64 "), allocated at\n",
+		fprintf(f, "\n%zu %s %s, %" PRIu64 " bytes (e.g. 0x%" PRIx64 ")%s, allocated at\n",
 			u->u->count, u->type ? u->type : "?",
 			plural(u->u->count, "object", "objects"), u->u->bytes,
-			u->u->example_addr);
+			u->u->example_addr, mark(u->base));
 		stack(f, "    ", &u->alloc, TEXT_FRAMES);
 	}
 	for (size_t i = 0; i < r->nsuspects && i < TEXT_ITEMS; i++) {
@@ -204,9 +228,9 @@ static void errors(FILE *f, const struct rcp_report *r)
 		plural(r->sum.errors, "error", "errors"));
 	for (size_t i = 0; i < r->nerrors && i < TEXT_ITEMS; i++) {
 		const struct rcp_rerror *e = &r->errors[i];
-		fprintf(f, "\n%s: %s%s0x%" PRIx64 " (thread %u)\n", error_text(e->e.kind),
+		fprintf(f, "\n%s: %s%s0x%" PRIx64 " (thread %u)%s\n", error_text(e->e.kind),
 			e->type ? e->type : "", e->type ? " " : "", e->e.addr,
-			e->e.at.tid);
+			e->e.at.tid, mark(e->base));
 		stack(f, "    ", &e->at, TEXT_FRAMES);
 		if (e->e.has_earlier) {
 			fprintf(f, "  freed earlier (thread %u) at\n", e->e.earlier.tid);
@@ -224,9 +248,9 @@ static void leaks(FILE *f, const struct rcp_report *r)
 	fprintf(f, "\n== leaked heap blocks (never freed) ==\n");
 	for (size_t i = 0; i < r->nleaks && i < TEXT_ITEMS; i++) {
 		const struct rcp_rleak *l = &r->leaks[i];
-		fprintf(f, "\n%" PRIu64 " bytes in %" PRIu64 " %s (e.g. 0x%" PRIx64 "), allocated at\n",
+		fprintf(f, "\n%" PRIu64 " bytes in %" PRIu64 " %s (e.g. 0x%" PRIx64 ")%s, allocated at\n",
 			l->bytes, l->blocks, plural(l->blocks, "block", "blocks"),
-			l->example_addr);
+			l->example_addr, mark(l->base));
 		stack(f, "    ", &l->alloc, TEXT_FRAMES);
 	}
 	if (r->nleaks > TEXT_ITEMS)
@@ -256,5 +280,32 @@ void rcp_emit_text_multi(FILE *f, const struct rcp_report *const *r, size_t n)
 		if (i)
 			fputs("\n----------------------------------------------------------------\n\n", f);
 		rcp_emit_text(f, r[i]);
+	}
+}
+
+/* What --baseline listed that no longer happens, and the rules that hit. */
+void rcp_emit_text_out(FILE *f, const struct rcp_output *o)
+{
+	rcp_emit_text_multi(f, o->r, o->n);
+	if (o->user && o->user->n) {
+		fprintf(f, "\n== suppression rules ==\n");
+		for (size_t i = 0; i < o->user->n; i++)
+			fprintf(f, "  %zu %s  %s:%s\n", o->user->rules[i].hits,
+				plural(o->user->rules[i].hits, "hit ", "hits"),
+				rcp_supp_kind_name(o->user->rules[i].kind),
+				o->user->rules[i].pattern);
+	}
+	if (!o->base)
+		return;
+	size_t gone = rcp_baseline_gone(o->base);
+	fprintf(f, "\n== baseline: %zu %s gone ==\n", gone,
+		plural(gone, "finding", "findings"));
+	for (size_t i = 0; i < o->base->n; i++) {
+		const struct rcp_bentry *e = &o->base->e[i];
+		if (e->matched)
+			continue;
+		fprintf(f, "  %s %016" PRIx64 " at %s%s%s: %" PRIu64 " x, %" PRIu64 " bytes\n",
+			rcp_fkind_name(e->kind), e->sig, e->site,
+			e->type[0] ? ", type " : "", e->type, e->count, e->bytes);
 	}
 }

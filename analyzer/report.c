@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -74,6 +75,91 @@ static const char *type_name(const struct rcp_analysis *a, uint32_t id)
 	return rcp_strtab_name(&a->strs, id);
 }
 
+/* ---- signatures ------------------------------------------------------------ */
+
+#define SITE_FRAMES 3           /* frames outside the runtime hashed */
+
+uint64_t rcp_rstack_site_hash(const struct rcp_rstack *s)
+{
+	uint64_t h = RCP_FNV_INIT;
+	size_t taken = 0;
+	char buf[32];
+
+	for (size_t i = 0; i < s->n && taken < SITE_FRAMES; i++) {
+		const struct rcp_sym_frame *f = &s->f[i];
+		if (rcp_sym_is_runtime_frame(f))
+			continue;
+		taken++;
+		if (f->func) {
+			h = rcp_fnv(h, f->func, strlen(f->func) + 1);
+			if (f->file) {
+				const char *b = rcp_basename(f->file);
+				h = rcp_fnv(h, b, strlen(b) + 1);
+			}
+		} else {
+			/* no symbol: the module offset is all there is (it
+			 * changes with a rebuild, but there is nothing else) */
+			const char *b = f->module ? rcp_basename(f->module) : "";
+			h = rcp_fnv(h, b, strlen(b) + 1);
+			int len = snprintf(buf, sizeof(buf), "+%llx",
+					   (unsigned long long)f->offset);
+			h = rcp_fnv(h, buf, (size_t)len);
+		}
+	}
+	return h;
+}
+
+void rcp_rstack_site(const struct rcp_rstack *s, char *site, size_t len)
+{
+	snprintf(site, len, "?");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rcp_sym_frame *f = &s->f[i];
+		if (rcp_sym_is_runtime_frame(f))
+			continue;
+		if (f->func)
+			snprintf(site, len, "%s", f->func);
+		else if (f->module)
+			snprintf(site, len, "%s+0x%llx", rcp_basename(f->module),
+				 (unsigned long long)f->offset);
+		else
+			snprintf(site, len, "0x%llx", (unsigned long long)f->ip);
+		return;
+	}
+}
+
+const struct rcp_sym_frame *rcp_rstack_source(const struct rcp_rstack *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!rcp_sym_is_runtime_frame(&s->f[i]) && s->f[i].file &&
+		    s->f[i].line)
+			return &s->f[i];
+	return NULL;
+}
+
+const char *rcp_fkind_name(enum rcp_fkind k)
+{
+	switch (k) {
+	case RCP_F_CYCLE: return "cycle";
+	case RCP_F_UNRELEASED: return "unreleased";
+	case RCP_F_ERROR: return "error";
+	case RCP_F_LEAK: return "leak";
+	case RCP_F__COUNT: break;
+	}
+	return "?";
+}
+
+void rcp_report_gate_counts(const struct rcp_report *r, struct rcp_gate_counts *g)
+{
+	if (r->has_baseline) {
+		*g = r->new_;
+		return;
+	}
+	g->leaks = r->sum.leaked_blocks;
+	g->cycles = r->sum.cycles;
+	g->unreleased = r->sum.unreleased_objects;
+	g->errors = r->sum.errors;
+}
+
 /* ---- leaks ---------------------------------------------------------------- */
 
 struct leak_block {
@@ -100,22 +186,30 @@ static int by_bytes(const void *x, const void *y)
 	return a->stack < b->stack ? -1 : a->stack > b->stack;
 }
 
-static int suppressed(struct rcp_analysis *a, struct rcp_supp *builtin,
-		      const struct rcp_rstack *s)
+static size_t supp_frames(const struct rcp_rstack *s, struct rcp_supp_frame *sf)
 {
-	struct rcp_supp_frame sf[RCP_REPORT_FRAMES];
-
 	for (size_t i = 0; i < s->n; i++) {
 		sf[i].func = s->f[i].func;
 		sf[i].file = s->f[i].file;
 		sf[i].module = s->f[i].module;
 	}
-	if (rcp_supp_match(builtin, sf, s->n) >= 0)
-		return 1;
-	return a->opt.user_supp && rcp_supp_match(a->opt.user_supp, sf, s->n) >= 0;
+	return s->n;
 }
 
-static int build_leaks(struct rcp_report *r, struct rcp_analysis *a)
+/* 0 kept, 1 by a built-in rule, 2 by a user rule. */
+static int suppressed(struct rcp_supp *builtin, struct rcp_supp *user,
+		      const struct rcp_rstack *s)
+{
+	struct rcp_supp_frame sf[RCP_REPORT_FRAMES];
+	size_t n = supp_frames(s, sf);
+
+	if (builtin && rcp_supp_match(builtin, sf, n) >= 0)
+		return 1;
+	return user && rcp_supp_match(user, sf, n) >= 0 ? 2 : 0;
+}
+
+static int build_leaks(struct rcp_report *r, struct rcp_analysis *a,
+		       const struct rcp_report_opts *o)
 {
 	struct leak_block *lb = NULL;
 	size_t n = 0, cap = 0, ng = 0;
@@ -123,9 +217,11 @@ static int build_leaks(struct rcp_report *r, struct rcp_analysis *a)
 	int rc = 0;
 
 	rcp_supp_init(&builtin);
-	rc = rcp_supp_builtin(&builtin);
-	if (rc)
-		goto out;
+	if (!o->no_default_supp) {
+		rc = rcp_supp_builtin(&builtin);
+		if (rc)
+			goto out;
+	}
 	rcp_heap_foreach(&a->heap, b) {
 		if ((b->flags & RCP_BLOCK_RC) || rcobj_is_live(a->rc, b->addr))
 			continue;
@@ -160,7 +256,10 @@ static int build_leaks(struct rcp_report *r, struct rcp_analysis *a)
 		rc = resolve(a, g.stack, &g.alloc);
 		if (rc)
 			goto out;
-		if (suppressed(a, &builtin, &g.alloc)) {
+		int why = suppressed(&builtin, o->user, &g.alloc);
+		if (why) {
+			if (why == 1)
+				r->sum.suppressed_builtin_blocks += g.blocks;
 			r->sum.suppressed_blocks += g.blocks;
 			r->sum.suppressed_bytes += g.bytes;
 			free(g.alloc.f);
@@ -168,6 +267,7 @@ static int build_leaks(struct rcp_report *r, struct rcp_analysis *a)
 		}
 		r->sum.leaked_blocks += g.blocks;
 		r->sum.leaked_bytes += g.bytes;
+		g.sig = rcp_fnv(rcp_rstack_site_hash(&g.alloc), "leak", 4);
 		r->leaks[ng++] = g;
 	}
 	r->nleaks = ng;
@@ -208,6 +308,9 @@ static int build_errors(struct rcp_report *r, struct rcp_analysis *a)
 		struct rcp_rerror *e = &r->errors[i];
 		e->type = type_name(a, e->e.type);
 		rc = resolve(a, e->e.at.stack, &e->at);
+		const char *kn = rcp_error_kind_name(e->e.kind);
+		e->sig = rcp_fnv(rcp_fnv(rcp_rstack_site_hash(&e->at), kn, strlen(kn)),
+				 e->type ? e->type : "", e->type ? strlen(e->type) : 0);
 		if (!rc && e->e.has_earlier)
 			rc = resolve(a, e->e.earlier.stack, &e->earlier);
 	}
@@ -304,6 +407,8 @@ static int build_rc(struct rcp_report *r, struct rcp_analysis *a)
 		rc = resolve(a, u->u->alloc_stack, &u->alloc);
 		if (rc)
 			return rc;
+		u->sig = rcp_fnv(rcp_fnv(rcp_rstack_site_hash(&u->alloc), "unreleased", 10),
+				 u->type ? u->type : "", u->type ? strlen(u->type) : 0);
 	}
 	if (res->nsuspect_sites) {
 		r->suspects = calloc(res->nsuspect_sites, sizeof(*r->suspects));
@@ -322,7 +427,167 @@ static int build_rc(struct rcp_report *r, struct rcp_analysis *a)
 	return 0;
 }
 
+/* ---- user suppressions of refcounted findings ------------------------------ */
+
+/* Which rule suppresses the cycle, or -1: its signature, every member's
+ * type, or every listed member's allocation stack. */
+static long cycle_rule(struct rcp_supp *u, const struct rcp_report *r,
+		       const struct rcp_rcycle *cy)
+{
+	const struct rcobj_cycle *c = cy->c;
+	long rule = rcp_supp_match_cycle(u, c->signature), first = -1;
+
+	if (rule >= 0 || c->nmembers == 0)
+		return rule;
+	for (size_t k = 0; k < c->nmembers; k++) {
+		rule = rcp_supp_match_type(u, type_name(r->a, c->members[k].type));
+		if (rule < 0)
+			break;
+		if (first < 0)
+			first = rule;
+	}
+	if (rule >= 0)
+		return first;
+	first = -1;
+	for (size_t k = 0; k < cy->nmembers; k++) {
+		struct rcp_supp_frame sf[RCP_REPORT_FRAMES];
+		size_t n = supp_frames(&cy->members[k].alloc, sf);
+		rule = rcp_supp_match_nohit(u, sf, n);
+		if (rule < 0)
+			return -1;
+		if (first < 0)
+			first = rule;
+	}
+	return first;
+}
+
+static void free_cycle(struct rcp_rcycle *cy)
+{
+	for (size_t k = 0; k < cy->nmembers; k++)
+		free(cy->members[k].alloc.f);
+	free(cy->members);
+	free(cy->culprit.f);
+}
+
+/* Drops the cycles and unreleased groups the user's rules suppress; the
+ * summary keys then count only what is left (CONTRACT.md). */
+static void suppress_rc(struct rcp_report *r, struct rcp_supp *u)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < r->ncycles; i++) {
+		struct rcp_rcycle *cy = &r->cycles[i];
+		long rule = cycle_rule(u, r, cy);
+		if (rule < 0) {
+			r->cycles[keep++] = *cy;
+			continue;
+		}
+		u->rules[rule].hits++;
+		r->sum.suppressed_cycles++;
+		r->sum.suppressed_cycle_objects += cy->c->nmembers;
+		r->sum.cycles--;
+		r->sum.garbage_objects -= cy->c->nmembers < r->sum.garbage_objects ?
+			cy->c->nmembers : r->sum.garbage_objects;
+		free_cycle(cy);
+	}
+	r->ncycles = keep;
+	keep = 0;
+	for (size_t i = 0; i < r->nunreleased; i++) {
+		struct rcp_runreleased *un = &r->unreleased[i];
+		long rule = rcp_supp_match_type(u, un->type);
+		if (rule >= 0) {
+			u->rules[rule].hits++;
+		} else {
+			struct rcp_supp_frame sf[RCP_REPORT_FRAMES];
+			size_t n = supp_frames(&un->alloc, sf);
+			rule = rcp_supp_match(u, sf, n);
+		}
+		if (rule < 0) {
+			r->unreleased[keep++] = *un;
+			continue;
+		}
+		r->sum.suppressed_unreleased_groups++;
+		r->sum.suppressed_unreleased_objects += un->u->count;
+		r->sum.unreleased_objects -= un->u->count < r->sum.unreleased_objects ?
+			un->u->count : r->sum.unreleased_objects;
+		free(un->alloc.f);
+	}
+	r->nunreleased = keep;
+}
+
+/* ---- the findings list ------------------------------------------------------- */
+
+static int build_findings(struct rcp_report *r)
+{
+	size_t n = r->ncycles + r->nunreleased + r->nerrors + r->nleaks;
+	struct rcp_finding *f;
+
+	if (n == 0)
+		return 0;
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	r->findings = f;
+	for (size_t i = 0; i < r->ncycles; i++, f++) {
+		struct rcp_rcycle *cy = &r->cycles[i];
+		f->kind = RCP_F_CYCLE;
+		f->sig = cy->c->signature;
+		f->count = cy->c->nmembers;
+		f->bytes = cy->c->bytes;
+		f->type = cy->nmembers ? cy->members[0].type : NULL;
+		f->stack = cy->c->has_culprit ? &cy->culprit :
+			cy->nmembers ? &cy->members[0].alloc : &cy->culprit;
+		rcp_rstack_site(f->stack, f->site, sizeof(f->site));
+		f->index = i;
+		f->base = &cy->base;
+	}
+	for (size_t i = 0; i < r->nunreleased; i++, f++) {
+		struct rcp_runreleased *u = &r->unreleased[i];
+		f->kind = RCP_F_UNRELEASED;
+		f->sig = u->sig;
+		f->count = u->u->count;
+		f->bytes = u->u->bytes;
+		f->type = u->type;
+		f->stack = &u->alloc;
+		rcp_rstack_site(f->stack, f->site, sizeof(f->site));
+		f->index = i;
+		f->base = &u->base;
+	}
+	for (size_t i = 0; i < r->nerrors; i++, f++) {
+		struct rcp_rerror *e = &r->errors[i];
+		f->kind = RCP_F_ERROR;
+		f->sig = e->sig;
+		f->count = 1;
+		f->type = e->type;
+		f->what = rcp_error_kind_name(e->e.kind);
+		f->stack = &e->at;
+		rcp_rstack_site(f->stack, f->site, sizeof(f->site));
+		f->index = i;
+		f->base = &e->base;
+	}
+	for (size_t i = 0; i < r->nleaks; i++, f++) {
+		struct rcp_rleak *l = &r->leaks[i];
+		f->kind = RCP_F_LEAK;
+		f->sig = l->sig;
+		f->count = l->blocks;
+		f->bytes = l->bytes;
+		f->stack = &l->alloc;
+		rcp_rstack_site(f->stack, f->site, sizeof(f->site));
+		f->index = i;
+		f->base = &l->base;
+	}
+	r->nfindings = n;
+	return 0;
+}
+
 int rcp_report_build(struct rcp_report *r, struct rcp_analysis *a)
+{
+	struct rcp_report_opts o = { a->opt.user_supp, 0 };
+	return rcp_report_build_opts(r, a, &o);
+}
+
+int rcp_report_build_opts(struct rcp_report *r, struct rcp_analysis *a,
+			  const struct rcp_report_opts *o)
 {
 	const struct rcobj_results *res = a->res;
 	int rc;
@@ -339,11 +604,15 @@ int rcp_report_build(struct rcp_report *r, struct rcp_analysis *a)
 		r->sum.errors = res->nerrors + res->errors_dropped;
 	}
 	r->sum.errors += a->heap.nerrors;
-	rc = build_leaks(r, a);
+	rc = build_leaks(r, a, o);
 	if (!rc && res)
 		rc = build_errors(r, a);
 	if (!rc && res)
 		rc = build_rc(r, a);
+	if (!rc && o->user)
+		suppress_rc(r, o->user);
+	if (!rc)
+		rc = build_findings(r);
 	if (rc)
 		rcp_report_free(r);
 	return rc;
@@ -372,5 +641,6 @@ void rcp_report_free(struct rcp_report *r)
 	for (size_t i = 0; i < r->nleaks; i++)
 		free(r->leaks[i].alloc.f);
 	free(r->leaks);
+	free(r->findings);
 	memset(r, 0, sizeof(*r));
 }

@@ -70,7 +70,8 @@ void rcp_supp_free(struct rcp_supp *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int add_rule(struct rcp_supp *s, const char *pat, size_t len)
+static int add_rule(struct rcp_supp *s, enum rcp_supp_kind kind,
+		    const char *pat, size_t len)
 {
 	int rc = rcp_grow(&s->rules, &s->cap, s->n, sizeof(*s->rules));
 	if (rc)
@@ -78,10 +79,65 @@ static int add_rule(struct rcp_supp *s, const char *pat, size_t len)
 	char *p = strndup(pat, len);
 	if (!p)
 		return -ENOMEM;
+	s->rules[s->n].kind = kind;
 	s->rules[s->n].pattern = p;
+	s->rules[s->n].sig = 0;
 	s->rules[s->n].hits = 0;
 	s->n++;
 	return 0;
+}
+
+/* A cycle signature: hex digits, optional 0x, at most 16 of them. */
+static int parse_sig(const char *p, const char *e, uint64_t *sig)
+{
+	uint64_t v = 0;
+
+	if (e - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	if (p == e || e - p > 16)
+		return -EINVAL;
+	for (; p < e; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return -EINVAL;
+		v = v << 4 | (uint64_t)d;
+	}
+	*sig = v;
+	return 0;
+}
+
+/* One non-blank, non-comment line [p, e). */
+static int parse_line(struct rcp_supp *s, const char *p, const char *e)
+{
+	static const struct { const char *kw; enum rcp_supp_kind kind; } kws[] = {
+		{ "leak:", RCP_SUPP_LEAK }, { "type:", RCP_SUPP_TYPE },
+		{ "cycle:", RCP_SUPP_CYCLE },
+	};
+
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		size_t kl = strlen(kws[i].kw);
+		if ((size_t)(e - p) <= kl || strncmp(p, kws[i].kw, kl) != 0)
+			continue;
+		p += kl;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == e)
+			return -EINVAL;
+		uint64_t sig = 0;
+		if (kws[i].kind == RCP_SUPP_CYCLE && parse_sig(p, e, &sig))
+			return -EINVAL;
+		int rc = add_rule(s, kws[i].kind, p, (size_t)(e - p));
+		if (!rc)
+			s->rules[s->n - 1].sig = sig;
+		return rc;
+	}
+	return -EINVAL;
 }
 
 int rcp_supp_parse(struct rcp_supp *s, const char *text, size_t *bad_line)
@@ -99,15 +155,9 @@ int rcp_supp_parse(struct rcp_supp *s, const char *text, size_t *bad_line)
 		while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 			e--;
 		if (p < e && *p != '#') {
-			static const char kw[] = "leak:";
-			if ((size_t)(e - p) <= sizeof(kw) - 1 ||
-			    strncmp(p, kw, sizeof(kw) - 1) != 0) {
-				if (bad_line)
-					*bad_line = line;
-				return -EINVAL;
-			}
-			p += sizeof(kw) - 1;
-			int rc = add_rule(s, p, (size_t)(e - p));
+			int rc = parse_line(s, p, e);
+			if (rc == -EINVAL && bad_line)
+				*bad_line = line;
 			if (rc)
 				return rc;
 		}
@@ -120,7 +170,7 @@ int rcp_supp_builtin(struct rcp_supp *s)
 {
 	for (size_t i = 0; i < sizeof(builtin_rules) / sizeof(builtin_rules[0]); i++) {
 		const char *r = builtin_rules[i] + 5;   /* after "leak:" */
-		int rc = add_rule(s, r, strlen(r));
+		int rc = add_rule(s, RCP_SUPP_LEAK, r, strlen(r));
 		if (rc)
 			return rc;
 	}
@@ -199,8 +249,8 @@ static int frame_matches(const char *pat, const struct rcp_supp_frame *f)
 	       rcp_supp_pattern_match(pat, f->module);
 }
 
-long rcp_supp_match(struct rcp_supp *s, const struct rcp_supp_frame *f,
-		    size_t n)
+long rcp_supp_match_nohit(const struct rcp_supp *s,
+			  const struct rcp_supp_frame *f, size_t n)
 {
 	size_t limit = n;
 
@@ -210,12 +260,59 @@ long rcp_supp_match(struct rcp_supp *s, const struct rcp_supp_frame *f,
 			limit++;
 	}
 	for (size_t r = 0; r < s->n; r++) {
-		for (size_t i = 0; i < limit; i++) {
-			if (frame_matches(s->rules[r].pattern, &f[i])) {
-				s->rules[r].hits++;
+		if (s->rules[r].kind != RCP_SUPP_LEAK)
+			continue;
+		for (size_t i = 0; i < limit; i++)
+			if (frame_matches(s->rules[r].pattern, &f[i]))
 				return (long)r;
-			}
-		}
 	}
 	return -1;
+}
+
+long rcp_supp_match(struct rcp_supp *s, const struct rcp_supp_frame *f,
+		    size_t n)
+{
+	long r = rcp_supp_match_nohit(s, f, n);
+
+	if (r >= 0)
+		s->rules[r].hits++;
+	return r;
+}
+
+long rcp_supp_match_type(const struct rcp_supp *s, const char *type)
+{
+	if (!type)
+		return -1;
+	for (size_t r = 0; r < s->n; r++) {
+		const char *p = s->rules[r].pattern;
+		if (s->rules[r].kind == RCP_SUPP_TYPE &&
+		    glob(p, p + strlen(p), type, type + strlen(type), 0, 0))
+			return (long)r;
+	}
+	return -1;
+}
+
+long rcp_supp_match_cycle(const struct rcp_supp *s, uint64_t sig)
+{
+	for (size_t r = 0; r < s->n; r++)
+		if (s->rules[r].kind == RCP_SUPP_CYCLE && s->rules[r].sig == sig)
+			return (long)r;
+	return -1;
+}
+
+const char *rcp_supp_kind_name(enum rcp_supp_kind k)
+{
+	switch (k) {
+	case RCP_SUPP_LEAK: return "leak";
+	case RCP_SUPP_TYPE: return "type";
+	case RCP_SUPP_CYCLE: return "cycle";
+	}
+	return "?";
+}
+
+void rcp_supp_print(const struct rcp_supp *s, FILE *f)
+{
+	for (size_t r = 0; r < s->n; r++)
+		fprintf(f, "%s:%s\n", rcp_supp_kind_name(s->rules[r].kind),
+			s->rules[r].pattern);
 }

@@ -360,10 +360,11 @@ static void hash_frame(void *ud, const struct rcp_sym_frame *f)
 	w->taken++;
 	if (f->func) {
 		w->h = rcp_fnv(w->h, f->func, strlen(f->func) + 1);
+		/* the file's name but not the line: a rebuild that only
+		 * shifts lines must keep every signature (baselines) */
 		if (f->file) {
 			const char *b = rcp_basename(f->file);
 			w->h = rcp_fnv(w->h, b, strlen(b) + 1);
-			w->h = rcp_fnv(w->h, &f->line, sizeof(f->line));
 		}
 	} else {
 		/* no symbol at all: the module offset is all there is */

@@ -54,8 +54,9 @@ size_t rcp_sym_stack(struct rcp_symbolizer *s, uint32_t stack, size_t max,
 /* Is this frame part of the allocator / refcount runtime / profiler? */
 int rcp_sym_is_runtime_frame(const struct rcp_sym_frame *f);
 
-/* Site hash of a stack: function names and file:line of the first 3
- * frames outside the runtime, never addresses (module+offset only for
+/* Site hash of a stack: function names and source file names (not line
+ * numbers, so a rebuild that shifts lines keeps it) of the first 3 frames
+ * outside the runtime, never addresses (module+offset only for
  * frames without any symbol).  0 for stack 0. */
 uint64_t rcp_sym_stack_hash(struct rcp_symbolizer *s, uint32_t stack);
 

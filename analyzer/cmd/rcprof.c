@@ -39,9 +39,13 @@ static void usage(FILE *f)
 "  --fail-on LIST       leaks,cycles,unreleased,errors,any: fail when a listed\n"
 "                       category is non-empty\n"
 "  --error-exitcode N   exit status when a gate fails (default 1)\n"
-"  --format FMT         report format (text, json, ...; default text)\n"
-"  --suppressions FILE  passed to rcprof-report (repeatable)\n"
-"  --baseline FILE      passed to rcprof-report\n"
+" passed to rcprof-report (see rcprof-report --help):\n"
+"  --format FMT         text, json, sarif, dot, folded (default text)\n"
+"  --output FILE        write the report to FILE instead of stderr\n"
+"  --suppressions FILE  suppression rules (repeatable)\n"
+"  --no-default-suppressions, --gen-suppressions\n"
+"  --baseline FILE      only findings not in this JSON report / dump count\n"
+"  --gc-thresholds A,B,C\n"
 "  --report-arg ARG     pass ARG to rcprof-report (repeatable)\n"
 "  --quiet              do not print the report\n"
 "  -h, --help           this text\n"
@@ -223,6 +227,13 @@ static int cmd_run(const char *dir, int argc, char **argv)
 		} else if (strcmp(o, "--quiet") == 0) {
 			quiet = 1;
 			continue;
+		} else if (strcmp(o, "--no-default-suppressions") == 0 ||
+			   strcmp(o, "--gen-suppressions") == 0) {
+			/* report flags without a value, passed through */
+			if (nextra + 1 > MAX_REPORT_ARGS)
+				goto too_many;
+			extra[nextra++] = (char *)o;
+			continue;
 		} else if (o[0] != '-') {
 			break; /* the program, without "--" */
 		}
@@ -245,7 +256,9 @@ static int cmd_run(const char *dir, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (strcmp(o, "--suppressions") == 0 ||
-			   strcmp(o, "--baseline") == 0) {
+			   strcmp(o, "--baseline") == 0 ||
+			   strcmp(o, "--output") == 0 ||
+			   strcmp(o, "--gc-thresholds") == 0) {
 			if (nextra + 2 > MAX_REPORT_ARGS)
 				goto too_many;
 			extra[nextra++] = (char *)o;
