@@ -36,11 +36,19 @@ struct jw {
 	int after_key;
 };
 
+/* The report of a big graph is hundreds of MB: the output goes through
+ * the unlocked stdio calls (the analyzer is single-threaded) and
+ * indentation is written in one call, not a space at a time. */
 static void jw_nl(struct jw *w)
 {
-	fputc('\n', w->f);
-	for (int i = 0; i < w->base + 2 * w->depth; i++)
-		fputc(' ', w->f);
+	static const char spaces[] = "                                                                ";
+	int n = w->base + 2 * w->depth;
+	putc_unlocked('\n', w->f);
+	while (n > 0) {
+		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		fwrite_unlocked(spaces, 1, (size_t)k, w->f);
+		n -= k;
+	}
 }
 
 /* Before any value or key: comma and newline as needed. */
@@ -52,7 +60,7 @@ static void jw_item(struct jw *w)
 	}
 	if (w->depth > 0) {
 		if (w->count[w->depth - 1]++)
-			fputc(',', w->f);
+			putc_unlocked(',', w->f);
 		jw_nl(w);
 	}
 }
@@ -60,7 +68,7 @@ static void jw_item(struct jw *w)
 static void jw_open(struct jw *w, char c)
 {
 	jw_item(w);
-	fputc(c, w->f);
+	putc_unlocked(c, w->f);
 	if (w->depth < JW_DEPTH)
 		w->count[w->depth] = 0;
 	w->depth++;
@@ -71,7 +79,7 @@ static void jw_close(struct jw *w, char c)
 	w->depth--;
 	if (w->depth < JW_DEPTH && w->count[w->depth])
 		jw_nl(w);
-	fputc(c, w->f);
+	putc_unlocked(c, w->f);
 }
 
 static void jw_key(struct jw *w, const char *k)
@@ -91,22 +99,42 @@ static void jw_str(struct jw *w, const char *s)
 		fputs("null", w->f);
 }
 
+/* Digits of v in `base` (10 or 16, lower case) written to f: fprintf's
+ * format parsing was a visible share of big reports. */
+static void jw_digits(FILE *f, uint64_t v, unsigned base)
+{
+	char buf[24];
+	int i = (int)sizeof(buf);
+	do {
+		buf[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	fwrite_unlocked(buf + i, 1, sizeof(buf) - (size_t)i, f);
+}
+
 static void jw_u64(struct jw *w, uint64_t v)
 {
 	jw_item(w);
-	fprintf(w->f, "%" PRIu64, v);
+	jw_digits(w->f, v, 10);
 }
 
 static void jw_i64(struct jw *w, int64_t v)
 {
 	jw_item(w);
-	fprintf(w->f, "%" PRId64, v);
+	if (v < 0) {
+		putc_unlocked('-', w->f);
+		jw_digits(w->f, (uint64_t)0 - (uint64_t)v, 10);
+	} else {
+		jw_digits(w->f, (uint64_t)v, 10);
+	}
 }
 
 static void jw_hex(struct jw *w, uint64_t v)
 {
 	jw_item(w);
-	fprintf(w->f, "\"0x%" PRIx64 "\"", v);
+	fwrite_unlocked("\"0x", 1, 3, w->f);
+	jw_digits(w->f, v, 16);
+	putc_unlocked('"', w->f);
 }
 
 static void jw_bool(struct jw *w, int v)
@@ -167,7 +195,7 @@ void rcp_json_string(FILE *f, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
-	fputc('"', f);
+	putc_unlocked('"', f);
 	for (size_t i = 0; i < len;) {
 		unsigned c = s[i];
 		switch (c) {
@@ -192,10 +220,10 @@ void rcp_json_string(FILE *f, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		fwrite(s + i, 1, n, f);
+		fwrite_unlocked(s + i, 1, n, f);
 		i += n;
 	}
-	fputc('"', f);
+	putc_unlocked('"', f);
 }
 
 /* ---- report parts -------------------------------------------------------------- */
@@ -640,7 +668,7 @@ void rcp_emit_json_out(FILE *f, const struct rcp_output *o)
 {
 	if (o->n == 1) {
 		emit_one(f, o->r[0], 0, o);
-		fputc('\n', f);
+		putc_unlocked('\n', f);
 	} else {
 		emit_multi(f, o->r, o->n, o);
 	}
