@@ -25,6 +25,17 @@ static DG_UNUSED int au_analyze(struct rcp_analysis *a, const void *buf,
 	return rcp_analyze_mem(a, *copy, len, &o, err, sizeof(err));
 }
 
+/* Analyzes a dump file (and its ring, parents) as rcprof-report would. */
+static DG_UNUSED int au_analyze_file(struct rcp_analysis *a, const char *path)
+{
+	struct rcp_options o;
+	char err[256];
+
+	rcp_options_default(&o);
+	o.quiet = 1;
+	return rcp_analyze(a, path, &o, err, sizeof(err));
+}
+
 /* A temporary directory for dump files (removed by au_rmdir). */
 static DG_UNUSED void au_tmpdir(char *dir, size_t len)
 {

@@ -232,15 +232,6 @@ END_TEST
 
 /* ---- the ring file --------------------------------------------------------- */
 
-static int analyze_file(struct rcp_analysis *a, const char *path)
-{
-	struct rcp_options o;
-	char err[256];
-	rcp_options_default(&o);
-	o.quiet = 1;
-	return rcp_analyze(a, path, &o, err, sizeof(err));
-}
-
 START_TEST(test_ring_adds_chunks)
 {
 	char dir[64], path[128], ring_path[160];
@@ -277,7 +268,7 @@ START_TEST(test_ring_adds_chunks)
 	dg_ring_slot(ring, 2, RCP_SLOT_FREE, &c2, c2.len);
 	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
 
-	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
 	ck_assert_int_eq(a.dump.truncated, 1);
 	ck_assert_int_eq(a.dump.ring_had_data, 1);
 	ck_assert_uint_eq(a.events, 3);         /* 0x100, 0x200, 0x300 */
@@ -292,14 +283,14 @@ START_TEST(test_ring_adds_chunks)
 	uint32_t nslots = 1000;
 	memcpy(ring + offsetof(struct rcp_ring_header, nslots), &nslots, 4);
 	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
-	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
 	ck_assert_uint_ge(a.diag.nwarnings, 2);
 	ck_assert_uint_ge(a.events, 2);
 	rcp_analysis_free(&a);
 
 	/* not a ring at all: ignored with a warning */
 	ck_assert_int_eq(dg_write_file(ring_path, "garbage", 7), 0);
-	ck_assert_int_eq(analyze_file(&a, path), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
 	ck_assert_uint_eq(a.events, 1);
 	ck_assert_uint_eq(a.diag.nwarnings, 1 + 0);
 	rcp_analysis_free(&a);

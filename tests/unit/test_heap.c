@@ -140,15 +140,6 @@ END_TEST
 
 /* ---- fork: the parent's history before the fork is replayed first ---------- */
 
-static int analyze_file(struct rcp_analysis *a, const char *path)
-{
-	struct rcp_options o;
-	char err[256];
-	rcp_options_default(&o);
-	o.quiet = 1;
-	return rcp_analyze(a, path, &o, err, sizeof(err));
-}
-
 START_TEST(test_parent_chain)
 {
 	char dir[64], ppath[128], cpath[128];
@@ -187,7 +178,7 @@ START_TEST(test_parent_chain)
 	dg_end(&cg, RCP_END_EXIT, 0, 100);
 	ck_assert_int_eq(dg_write_file(cpath, cg.buf, cg.len), 0);
 
-	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_int_eq(au_analyze_file(&a, cpath), 0);
 	ck_assert_uint_eq(a.nparents, 1);
 	ck_assert_int_eq(a.parent_unreadable, 0);
 	ck_assert_uint_eq(a.events, 2);
@@ -203,7 +194,7 @@ START_TEST(test_parent_chain)
 
 	/* parent gone: warning, tolerate unknown frees */
 	ck_assert_int_eq(unlink(ppath), 0);
-	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_int_eq(au_analyze_file(&a, cpath), 0);
 	ck_assert_int_eq(a.parent_unreadable, 1);
 	ck_assert_uint_eq(a.heap.nerrors, 0);
 	ck_assert_uint_ge(a.diag.nwarnings, 1);
@@ -216,7 +207,7 @@ START_TEST(test_parent_chain)
 	dg_parent(&cg, 100, cpath, 45);
 	dg_end(&cg, RCP_END_EXIT, 0, 100);
 	ck_assert_int_eq(dg_write_file(cpath, cg.buf, cg.len), 0);
-	ck_assert_int_eq(analyze_file(&a, cpath), 0);
+	ck_assert_int_eq(au_analyze_file(&a, cpath), 0);
 	ck_assert_int_eq(a.parent_unreadable, 1);
 	ck_assert_uint_eq(a.nparents, 0);
 	rcp_analysis_free(&a);
