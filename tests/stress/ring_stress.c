@@ -59,21 +59,6 @@ static void *copier(void *arg)
 	return NULL;
 }
 
-struct expect {
-	uint64_t next;
-	uint64_t last_ts;
-	long bad;
-};
-
-static void check_next(void *ctx, uint64_t ts, uint64_t v)
-{
-	struct expect *e = ctx;
-	if (v != e->next || ts < e->last_ts)
-		e->bad++;
-	e->next++;
-	e->last_ts = ts;
-}
-
 int main(void)
 {
 	char path[] = "/tmp/rcprof-ring-stress.XXXXXX";
@@ -115,8 +100,8 @@ int main(void)
 		return 1;
 	}
 	for (int i = 0; i < NPROD; i++) {
-		struct expect e = { 0, 0, 0 };
-		long n = rb_walk_values(&d, p[i].tid, 0, check_next, &e);
+		struct rb_expect e = { 0, 0, 0 };
+		long n = rb_walk_values(&d, p[i].tid, 0, rb_check_next, &e);
 		if (n != NEVENTS || e.bad) {
 			fprintf(stderr, "ring_stress: producer %d: %ld events (want %d), "
 				"%ld out of order\n", i, n, NEVENTS, e.bad);

@@ -100,6 +100,24 @@ static const struct rb_chunk *rb_find(const struct rb_dump *d, uint32_t tid,
 	return best;
 }
 
+/* An rb_walk_values callback checking that the values of a stream are
+ * 0, 1, 2, ... with timestamps that never go back; counts violations. */
+struct rb_expect {
+	uint64_t next;
+	uint64_t last_ts;
+	long bad;
+};
+
+__attribute__((unused))
+static void rb_check_next(void *ctx, uint64_t ts, uint64_t v)
+{
+	struct rb_expect *e = ctx;
+	if (v != e->next || ts < e->last_ts)
+		e->bad++;
+	e->next++;
+	e->last_ts = ts;
+}
+
 /* Walk SNAPSHOT-kind test events (kind, dts, u value) of one stream in
  * seq order; calls fn for each value; returns the number of events, or -1
  * on a malformed event.  Stops at the first missing seq. */

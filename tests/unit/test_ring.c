@@ -62,21 +62,6 @@ static void put_value(struct shim_ring *r, struct shim_stream *s, uint64_t ts,
 	shim_ev_commit(r, s, w);
 }
 
-struct expect {
-	uint64_t next;
-	uint64_t last_ts;
-	int bad;
-};
-
-static void check_next(void *ctx, uint64_t ts, uint64_t v)
-{
-	struct expect *e = ctx;
-	if (v != e->next || ts < e->last_ts)
-		e->bad++;
-	e->next++;
-	e->last_ts = ts;
-}
-
 START_TEST(test_geometry)
 {
 	uint32_t n, s;
@@ -107,8 +92,8 @@ START_TEST(test_wrap_around)
 	struct rb_dump d;
 	fx_close(&fx, &d);
 	ck_assert_uint_gt(s->seq, 16 * 10);     /* wrapped many times */
-	struct expect e = { 0, 0, 0 };
-	ck_assert_int_eq(rb_walk_values(&d, 42, 0, check_next, &e), (long)n);
+	struct rb_expect e = { 0, 0, 0 };
+	ck_assert_int_eq(rb_walk_values(&d, 42, 0, rb_check_next, &e), (long)n);
 	ck_assert_int_eq(e.bad, 0);
 	/* The last chunk is still owned: it was copied, not sealed. */
 	const struct rb_chunk *last = rb_find(&d, 42, 0, s->seq - 1);
@@ -158,8 +143,8 @@ START_TEST(test_multi_producer_exact)
 	struct rb_dump d;
 	fx_close(&fx, &d);
 	for (int i = 0; i < NP; i++) {
-		struct expect e = { 0, 0, 0 };
-		ck_assert_int_eq(rb_walk_values(&d, p[i].tid, 0, check_next, &e),
+		struct rb_expect e = { 0, 0, 0 };
+		ck_assert_int_eq(rb_walk_values(&d, p[i].tid, 0, rb_check_next, &e),
 				 (long)p[i].n);
 		ck_assert_int_eq(e.bad, 0);
 		total += p[i].n;
@@ -192,8 +177,8 @@ START_TEST(test_all_owned_goes_direct)
 	struct rb_dump d;
 	fx_close(&fx, &d);
 	for (int i = 0; i < NS; i++) {
-		struct expect e = { 0, 0, 0 };
-		ck_assert_int_eq(rb_walk_values(&d, 200 + (uint32_t)i, 0, check_next, &e), 2);
+		struct rb_expect e = { 0, 0, 0 };
+		ck_assert_int_eq(rb_walk_values(&d, 200 + (uint32_t)i, 0, rb_check_next, &e), 2);
 		ck_assert_int_eq(e.bad, 0);
 	}
 	ck_assert_uint_eq(s[NS - 1].lost[RCP_EV_SNAPSHOT], 0);
@@ -219,8 +204,8 @@ START_TEST(test_partial_then_full)
 	struct rb_dump d;
 	fx_close(&fx, &d);
 	ck_assert_uint_eq(d.nrecords[RCP_REC_CHUNK], 2);
-	struct expect e = { 0, 0, 0 };
-	ck_assert_int_eq(rb_walk_values(&d, 7, 1, check_next, &e), 25);
+	struct rb_expect e = { 0, 0, 0 };
+	ck_assert_int_eq(rb_walk_values(&d, 7, 1, rb_check_next, &e), 25);
 	ck_assert_int_eq(e.bad, 0);
 	rb_free(&d);
 	free(s);
@@ -256,8 +241,8 @@ START_TEST(test_finalized_drains_each_event)
 	struct rb_dump d;
 	fx_close(&fx, &d);
 	ck_assert_uint_eq(d.nrecords[RCP_REC_CHUNK], 5);
-	struct expect e = { 0, 0, 0 };
-	ck_assert_int_eq(rb_walk_values(&d, 9, 0, check_next, &e), 5);
+	struct rb_expect e = { 0, 0, 0 };
+	ck_assert_int_eq(rb_walk_values(&d, 9, 0, rb_check_next, &e), 5);
 	rb_free(&d);
 	free(s);
 }
