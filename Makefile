@@ -50,7 +50,7 @@ SHIM_PURE_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(SHIM_PURE))
 UNIT_SAN     := $(patsubst %.c,$(BUILD)/san/%.o,$(UNIT_SRC))
 
 ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -lm
-SHIM_LIBS     := -lunwind -ldl -lpthread
+SHIM_LIBS     := -lunwind -lunwind-x86_64 -ldl -lpthread
 CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 TARGETS := $(BUILD)/librc.so $(BUILD)/librcprof.so $(BUILD)/rcprof-report $(BUILD)/rcprof
@@ -104,7 +104,7 @@ $(BUILD)/unit_suites.h: $(UNIT_SRC)
 
 $(BUILD)/unit-tests: $(BUILD)/san/tests/unit/runner.o $(UNIT_SAN) $(ANALYZER_SAN) $(SHIM_PURE_SAN) $(BUILD)/librc.so
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lrc $(CHECK_LIBS) $(ANALYZER_LIBS) -lunwind -lpthread
+	$(Q)$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -lrc $(CHECK_LIBS) $(ANALYZER_LIBS) -lunwind -lunwind-x86_64 -lpthread
 
 $(BUILD)/progs/%: tests/progs/%.c $(BUILD)/librc.so include/rcprof.h
 	$(call msg,CC,$@)
@@ -126,7 +126,7 @@ TSAN_SRC := $(filter-out preload/shim/hook_%,$(SHIM_PURE))
 $(BUILD)/ring-stress-tsan: tests/stress/ring_stress.c $(TSAN_SRC) $(wildcard include/*.h preload/shim/*.h)
 	$(call msg,CC-TSAN,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(BASEFLAGS) -O1 -g -fsanitize=thread -Ipreload/shim -o $@ tests/stress/ring_stress.c $(TSAN_SRC) -lunwind -lpthread
+	$(Q)$(CC) $(BASEFLAGS) -O1 -g -fsanitize=thread -Ipreload/shim -o $@ tests/stress/ring_stress.c $(TSAN_SRC) -lunwind -lunwind-x86_64 -lpthread
 
 tsan: check-deps $(BUILD)/ring-stress-tsan
 	$(call msg,TEST,tsan)

@@ -184,6 +184,7 @@ static void seal_dying_thread(void *arg)
 		shim_stream_seal(&shim_g.ring, &t->st[0]);
 		shim_stream_seal(&shim_g.ring, &t->st[1]);
 	}
+	shim_sc_thread_exit(t);
 	/* Events of later TLS destructors go out one by one. */
 	t->st[0].flush_each = 1;
 	t->st[1].flush_each = 1;
@@ -239,6 +240,7 @@ int shim_start(void)
 	shim_modules_set_exe(shim_g.exe);
 	t->internal++;
 	shim_unwind_init();
+	shim_sc_init(env_u64("RCPROF_STACK_CACHE", 1, 0, 1) != 0);
 	shim_g.key_ok = pthread_key_create(&shim_g.key, seal_dying_thread) == 0;
 	t->internal--;
 	atomic_store_release(&shim_g.on, 1);

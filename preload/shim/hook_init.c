@@ -56,10 +56,17 @@ void shim_resolve(void)
 static void atfork_prepare(void)
 {
 	shim_fork_prepare();
+	shim_sc_fork_prepare();
+}
+
+static void atfork_parent(void)
+{
+	shim_sc_fork_done();
 }
 
 static void atfork_child(void)
 {
+	shim_sc_fork_done();
 	shim_fork_child();
 }
 
@@ -69,7 +76,7 @@ __attribute__((constructor(101))) static void shim_ctor(void)
 	if (shim_start() != 0)
 		return;
 	shim_signals_install();
-	pthread_atfork(atfork_prepare, NULL, atfork_child);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 __attribute__((destructor(101))) static void shim_dtor(void)

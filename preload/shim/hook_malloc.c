@@ -157,7 +157,7 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 			errno = e;
 		}
 	} else {
-		uint64_t ts = lvl >= 0 ? shim_now() : 0;
+		uint64_t ts = lvl >= 0 ? shim_now_before_release() : 0;
 		q = shim_real.realloc(p, bytes);
 		if (lvl >= 0 && q) {
 			int e = errno;

@@ -29,6 +29,7 @@ static int (*real_main)(int, char **, char **);
 
 static int shim_main(int argc, char **argv, char **envp)
 {
+	shim_sc_thread_start(&shim_tls);
 	int rc = real_main(argc, argv, envp);
 	shim_g.exit_how = RCP_END_EXIT;
 	shim_g.exit_status = rc;
@@ -219,6 +220,7 @@ static void *thread_start(void *p)
 	struct trampoline tr = *(struct trampoline *)p;
 	shim_real.free(p);
 	shim_tls.parent_tid = tr.parent_tid;
+	shim_sc_thread_start(&shim_tls);
 	return tr.fn(tr.arg);
 }
 

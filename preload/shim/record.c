@@ -116,10 +116,10 @@ static uint32_t intern_string(struct shim_stream *s, const char *str)
 	return id;
 }
 
-static uint32_t capture_stack_n(struct shim_stream *s, uint32_t depth)
+/* Interns n frames; the thread that adds a stack emits its definition. */
+static uint32_t intern_stack(void *ctx, void **ips, int n)
 {
-	void *ips[SHIM_DEPTH_MAX];
-	int n = shim_backtrace(ips, (int)depth);
+	struct shim_stream *s = ctx;
 	if (n <= 0)
 		return 0;
 	int is_new;
@@ -141,9 +141,29 @@ static uint32_t capture_stack_n(struct shim_stream *s, uint32_t depth)
 	return id;
 }
 
-static uint32_t capture_stack(struct shim_stream *s)
+/* The stack id of the current call site, at most depth frames.  Level 0
+ * asks the stack cache first (stack_cache.c); the registers are captured
+ * here, so this frame must stay live while the cache unwinds from it. */
+static __attribute__((noinline)) uint32_t
+capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
+		uint32_t depth)
 {
-	return capture_stack_n(s, shim_g.depth);
+	void *ips[SHIM_DEPTH_MAX];
+	uint32_t id;
+	if (lvl == 0 && t->stack_hi) {
+		struct shim_regs regs;
+		SHIM_CAPTURE_REGS(&regs);
+		if (shim_sc_lookup(t, &regs, depth, &id) ||
+		    shim_sc_fill(t, &regs, depth, ips, intern_stack, s, &id))
+			return id;
+	}
+	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+}
+
+static uint32_t capture_stack(struct shim_thread *t, int lvl,
+			      struct shim_stream *s)
+{
+	return capture_stack_n(t, lvl, s, shim_g.depth);
 }
 
 /* ---- heap ----------------------------------------------------------------- */
@@ -154,7 +174,7 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_MALLOC);
 	if (!s)
 		return;
-	uint32_t stack = capture_stack(s);
+	uint32_t stack = capture_stack(t, lvl, s);
 	if (lvl == 0) {
 		t->last_block = p;
 		t->last_stack = stack;
@@ -173,7 +193,7 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p)
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_FREE);
 	if (!s)
 		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_FREE, shim_now(), 32);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_FREE, shim_now_before_release(), 32);
 	w = shim_put_addr(s, w, (uintptr_t)p);
 	shim_ev_commit(R, s, w);
 	after_event(t, lvl, s);
@@ -190,7 +210,7 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 		}
 		return;
 	}
-	uint32_t stack = capture_stack(s);
+	uint32_t stack = capture_stack(t, lvl, s);
 	/* Reserve room for both so they land in the same chunk. */
 	uint8_t *w = shim_ev_begin(R, s, RCP_EV_REALLOC_FROM, ts_before, 96);
 	w = shim_put_addr(s, w, (uintptr_t)old);
@@ -216,7 +236,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (lvl == 0 && block && block == t->last_block && t->last_stack)
 		stack = t->last_stack;  /* librc's calloc just captured it */
 	else
-		stack = capture_stack(s);
+		stack = capture_stack(t, lvl, s);
 	uint32_t tid = intern_string(s, type);
 	uint64_t header = block && block != obj ?
 		(uint64_t)((uintptr_t)obj - (uintptr_t)block) : 0;
@@ -240,7 +260,7 @@ void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint32_t stack = depth ? capture_stack_n(s, depth) : 0;
+	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth) : 0;
 	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_s(w, count_after);

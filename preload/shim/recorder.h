@@ -16,6 +16,7 @@
 #include <signal.h>
 
 #include "shim.h"
+#include "stack_cache.h"
 
 struct shim_thread {
 	uint32_t depth;         /* hooks currently active on this thread */
@@ -30,6 +31,10 @@ struct shim_thread {
 	uint32_t lost2[RCP_EV__COUNT];  /* events lost at level 2+ */
 	uint32_t nlost2;
 	struct shim_stream st[2];
+	/* stack_cache.c: this thread's stack and its cache of call sites */
+	uintptr_t stack_lo, stack_hi;   /* 0, 0: the cache is not used */
+	int32_t sc_credit;
+	struct shim_sc *sc;
 };
 
 extern __thread struct shim_thread shim_tls;

@@ -98,19 +98,48 @@ static inline uint64_t shim_rdtsc_ordered(void)
 	__asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) :: "memory");
 	return ((uint64_t)hi << 32) | lo;
 }
+
+/* Plain RDTSC: it may read the counter before earlier loads complete,
+ * but never after a later store becomes visible (stores leave the core
+ * after they retire, and RDTSC retires before them).  That suffices for
+ * a stamp taken before the event takes effect - a free stamped before
+ * the block is released - and costs half of LFENCE;RDTSC. */
+static inline uint64_t shim_rdtsc_before_release(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t shim_tsc_to_ns(uint64_t tsc)
+{
+	uint64_t d = tsc - shim_clk.tsc0;
+	if (shim_unlikely((int64_t)d < 0))
+		d = 0;  /* another CPU a few ticks behind tsc0 */
+	return shim_clk.ns0 +
+		(uint64_t)(((unsigned __int128)d * shim_clk.mult) >>
+			   SHIM_CLOCK_SHIFT);
+}
 #endif
 
+/* The time of an event that has taken effect (an allocation stamped
+ * after it obtained its block). */
 static inline uint64_t shim_now(void)
 {
 #if defined(__x86_64__)
-	if (shim_likely(shim_clk.use_tsc)) {
-		uint64_t d = shim_rdtsc_ordered() - shim_clk.tsc0;
-		if (shim_unlikely((int64_t)d < 0))
-			d = 0;  /* another CPU a few ticks behind tsc0 */
-		return shim_clk.ns0 +
-			(uint64_t)(((unsigned __int128)d * shim_clk.mult) >>
-				   SHIM_CLOCK_SHIFT);
-	}
+	if (shim_likely(shim_clk.use_tsc))
+		return shim_tsc_to_ns(shim_rdtsc_ordered());
+#endif
+	return shim_now_monotonic();
+}
+
+/* The time of an event that is about to take effect: a free or the old
+ * block of a realloc, stamped before libc releases the block. */
+static inline uint64_t shim_now_before_release(void)
+{
+#if defined(__x86_64__)
+	if (shim_likely(shim_clk.use_tsc))
+		return shim_tsc_to_ns(shim_rdtsc_before_release());
 #endif
 	return shim_now_monotonic();
 }
@@ -291,6 +320,8 @@ void shim_unwind_init(void);
 void shim_unwind_skip_range(unsigned which, uintptr_t lo, uintptr_t hi);
 /* Up to max return addresses, innermost first, profiler frames skipped. */
 int shim_backtrace(void **ips, int max);
+/* The same skipping applied to n raw frames of any unwinder. */
+int shim_trim_frames(void *const *buf, int n, void **ips, int max);
 
 /* ---- modules.c: loaded objects ---------------------------------------- */
 #define SHIM_MODULE_SEGS 16

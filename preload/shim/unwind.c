@@ -32,13 +32,8 @@ void shim_unwind_skip_range(unsigned which, uintptr_t lo, uintptr_t hi)
 	atomic_store_release(&skip_hi[which], hi);   /* pairs with in_skip */
 }
 
-int shim_backtrace(void **ips, int max)
+int shim_trim_frames(void *const *buf, int n, void **ips, int max)
 {
-	void *buf[SHIM_DEPTH_MAX + 8];
-	if (max > SHIM_DEPTH_MAX)
-		max = SHIM_DEPTH_MAX;
-	if (max <= 0)
-		return 0;
 	_Static_assert(SKIP_RANGES == 4, "the skip test below has 4 terms");
 	uintptr_t lo[SKIP_RANGES], hi[SKIP_RANGES];
 	for (int i = 0; i < SKIP_RANGES; i++) {
@@ -47,7 +42,6 @@ int shim_backtrace(void **ips, int max)
 		if (!hi[i])
 			lo[i] = 0;      /* empty range: hi - lo = 0 */
 	}
-	int n = unw_backtrace(buf, max + 8);
 	int skip = 0;
 	for (; skip < n; skip++) {
 		uintptr_t ip = (uintptr_t)buf[skip];
@@ -67,4 +61,15 @@ int shim_backtrace(void **ips, int max)
 			ips[out++] = buf[i];
 	}
 	return out;
+}
+
+int shim_backtrace(void **ips, int max)
+{
+	void *buf[SHIM_DEPTH_MAX + 8];
+	if (max > SHIM_DEPTH_MAX)
+		max = SHIM_DEPTH_MAX;
+	if (max <= 0)
+		return 0;
+	int n = unw_backtrace(buf, max + 8);
+	return shim_trim_frames(buf, n, ips, max);
 }

@@ -1,0 +1,702 @@
+/* stack_cache.c - the backtrace of a call site seen before, without unwinding.
+ *
+ * Walking a stack with libunwind costs ~8 ns a frame even on its cached
+ * fast path, plus hashing and interning the result; most events of a
+ * program come from a few thousand call sites.  This cache remembers, per
+ * thread, the stacks it has unwound from each capture point (where the
+ * registers were taken, the stack pointer, the depth asked for) with the
+ * stack words each unwind read, and proves on every hit that an unwind
+ * would give the same frames again.
+ *
+ * Why a hit is exact.  An unwind is a deterministic function of the
+ * registers it starts from and of the memory it reads: CFI tables and
+ * code bytes of loaded objects (immutable while loaded) and words of the
+ * stack (return addresses, saved registers, signal contexts).  A filling
+ * unwind runs libunwind's generic DWARF unwinder on an address space of
+ * our own whose accessors record every register read and every read of
+ * the thread's stack at or above the starting stack pointer, as
+ * (offset, value) pairs.  A later capture at the same point with the same
+ * stack pointer whose registers and stack words still hold the recorded
+ * values would make libunwind read exactly what it read before, so it
+ * would produce the same frames, so the stack id it gave is returned.
+ * Any difference - another caller at the same depth, a different frame
+ * pointer, a different return address anywhere in the chain - fails the
+ * comparison, and the site is unwound again.
+ * An unwind that read memory we cannot vouch for (below the stack
+ * pointer, outside the thread's stack and outside every loaded object:
+ * heap, an alternate signal stack, JIT code) is not cached.  Objects
+ * loaded or unloaded (shim_dl_gen moved) empty the cache, since new code
+ * at an old address has other CFI.  Writable data of loaded objects is
+ * assumed constant; the one such datum libunwind reads is the list of
+ * dynamically registered unwind info (JIT code), which ordinary C
+ * programs never fill.
+ *
+ * Structure.  The read sequences of one capture point form a trie (see
+ * struct sc_node); a shortcut table finds most sequences with one hash
+ * probe (struct sc_shortcut).  A hit costs a register capture, the probe
+ * and one compare per word read (~25 for a 20-frame stack); the bench's
+ * malloc churn spends ~40 ns per stack here against ~150 ns in
+ * unw_backtrace plus hashing and interning.  A fill is slow (the generic
+ * unwinder takes a lock with sigprocmask for each frame: ~1 us a frame),
+ * so fills are paid from a per-thread credit that hits earn: a program
+ * whose sites never repeat fills once per FILL_COST misses and otherwise
+ * uses the fast unwinder.
+ *
+ * Concurrency.  Each thread owns its cache (mmap'ed at its first fill,
+ * unmapped when it exits).  The filling address space is shared, and
+ * libunwind guards its caches with a mutex; to keep that mutex from ever
+ * being waited on - a thread inside dlopen holds the loader lock, which a
+ * fill needs for dl_iterate_phdr - only the thread holding fill_busy
+ * (taken with a try, never waited for) fills, and the others fall back to
+ * the fast unwinder.  fork() waits for the flag in the atfork prepare
+ * handler, so a child never inherits libunwind's mutex held.
+ * Only level-0 code on the thread's own stack (bounds from
+ * pthread_getattr_np at thread start) uses the cache: signal handlers,
+ * alternate stacks and coroutine stacks take the fast unwinder.
+ */
+#include <dlfcn.h>
+#include <libunwind.h>          /* generic: remote-capable address spaces */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "recorder.h"
+#include "stack_cache.h"
+
+#define SC_ROOTS        4096u   /* capture points per thread ... */
+#define SC_ROOT_WAYS    4u      /* ... in sets of this many */
+#define SC_NODES        65536u  /* trie nodes per thread */
+#define SC_BRANCHES     8192u   /* nodes with more than one child */
+#define SC_READS_MAX    160u    /* reads one fill can record */
+#define SC_FANOUT_MAX   16u     /* children of a node */
+#define SC_PLAN_MAX     24u     /* stack words of a point's shortcut key */
+#define SC_SHORTCUTS    16384u  /* shortcut entries per thread */
+#define SC_SEQ_WORDS    262144u /* their recorded reads, in total */
+#define SC_RAW_MAX      (SHIM_DEPTH_MAX + 8)
+#define CREDIT_MAX      65536
+#define FILL_COST       256     /* credits a fill costs ... */
+#define HIT_GAIN        8       /* ... a hit earns; a miss earns 1 */
+
+/* A read location: a stack offset from the capture's sp, or a register. */
+#define LOC_REG         0x80000000u
+#define LOC_LEAF        0xffffffffu /* no more reads: the unwind ended */
+#define NIL             0u          /* node 0 is never used */
+
+/* The reads of all fills from one capture point form a trie.  The
+ * unwinder is deterministic, so fills that have read the same values so
+ * far read the same location next: a node names that location once, and
+ * its children are the values found there.  A leaf holds the stack id
+ * its read sequence led to.  A lookup replays the reads; for a site seen
+ * before it follows one child per node, except where the call chains of
+ * sites sharing the capture point part. */
+struct sc_node {
+	uint64_t val;           /* the value read at the parent's location */
+	uint32_t loc;           /* what to read next, or LOC_LEAF */
+	/* Nodes this+1 .. this+run each are the only child of the one
+	 * before: a lookup checks such a run without chasing pointers. */
+	uint32_t run;
+	uint32_t child;         /* nkids 1: the child; more: a branch */
+	uint32_t nkids;
+	uint32_t stack;         /* at a leaf: the stack id */
+};
+
+/* The children of a node with several, side by side for a quick scan. */
+struct sc_branch {
+	uint64_t val[SC_FANOUT_MAX];
+	uint32_t kid[SC_FANOUT_MAX];
+};
+
+struct sc_root {
+	uint64_t sp, ip;
+	uint32_t gen;           /* cache generation; 0: empty */
+	uint32_t depth;
+	uint32_t node;          /* the node of its first read */
+	uint32_t nplan;
+	uint32_t plan[SC_PLAN_MAX];
+};
+
+/* The shortcut.  Walking the trie costs a cache miss or two at every
+ * branch, and call chains branch at every level where callers differ.
+ * So each fill also stores its whole read sequence contiguously, found
+ * through a hash of the point and of the words at its root's plan: the
+ * stack offsets the point's first fill read.  Where the sites of a point
+ * share a frame layout those words are their return addresses and the
+ * key is stable; where they are another chain's locals it changes from
+ * call to call, the shortcut misses and the trie answers.  Either way a
+ * hit has compared every read of its sequence. */
+struct sc_shortcut {
+	uint64_t key;
+	uint32_t gen;
+	uint32_t stack;
+	uint32_t seq, nseq;     /* its reads in seq_loc/seq_val */
+};
+
+struct shim_sc {
+	uint64_t dl_gen;        /* shim_dl_gen the trie belongs to */
+	uint32_t gen;
+	uint32_t nnodes, nbranches, nseq;
+	struct shim_sc_stats stats;
+	struct sc_root root[SC_ROOTS];
+	struct sc_node node[SC_NODES];
+	struct sc_branch branch[SC_BRANCHES];
+	struct sc_shortcut cut[SC_SHORTCUTS];
+	uint32_t seq_loc[SC_SEQ_WORDS];
+	uint64_t seq_val[SC_SEQ_WORDS];
+};
+
+/* What one filling unwind read, in order. */
+struct sc_log {
+	const struct shim_regs *r;
+	uintptr_t lo, hi;       /* the thread's stack */
+	int bad;                /* read something it cannot vouch for */
+	uint32_t n;
+	uint32_t loc[SC_READS_MAX];
+	uint64_t val[SC_READS_MAX];
+};
+
+static unw_addr_space_t fill_as;
+static unw_accessors_t *local_acc;
+static uint32_t fill_busy;      /* atomic: 1 while a thread fills */
+static int sc_enabled = 1;
+
+/* ---- the logging address space ---------------------------------------- */
+
+static void log_read(struct sc_log *l, uint32_t loc, uint64_t val)
+{
+	if (l->n == SC_READS_MAX) {
+		l->bad = 1;
+		return;
+	}
+	l->loc[l->n] = loc;
+	l->val[l->n++] = val;
+}
+
+static int in_loaded_object(uintptr_t a)
+{
+	struct dl_find_object dlfo;
+	return _dl_find_object((void *)a, &dlfo) == 0;
+}
+
+static int log_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
+		   int write, void *arg)
+{
+	(void)as;
+	struct sc_log *l = arg;
+	if (write)
+		return -UNW_EINVAL;
+	if (addr >= l->r->sp && addr + sizeof(*val) <= l->hi) {
+		*val = *(const unw_word_t *)addr;
+		if (addr - l->r->sp >= LOC_REG)
+			l->bad = 1;
+		else
+			log_read(l, (uint32_t)(addr - l->r->sp), *val);
+		return 0;
+	}
+	/* Below the stack pointer (maybe unmapped), or memory whose
+	 * changes we could not see: give up on this fill. */
+	if ((addr >= l->lo && addr < l->hi) || !in_loaded_object(addr)) {
+		l->bad = 1;
+		return -UNW_EINVAL;
+	}
+	*val = *(const unw_word_t *)addr;
+	return 0;
+}
+
+static uint64_t reg_value(const struct shim_regs *r, unw_regnum_t reg)
+{
+	switch (reg) {
+	case UNW_X86_64_RBX: return r->rbx;
+	case UNW_X86_64_RBP: return r->rbp;
+	case UNW_X86_64_RSP: return r->sp;
+	case UNW_X86_64_R12: return r->r12;
+	case UNW_X86_64_R13: return r->r13;
+	case UNW_X86_64_R14: return r->r14;
+	case UNW_X86_64_R15: return r->r15;
+	case UNW_X86_64_RIP: return r->ip;
+	default:             return 0;  /* caller-saved: dead at a call */
+	}
+}
+
+static int log_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
+		   int write, void *arg)
+{
+	(void)as;
+	struct sc_log *l = arg;
+	if (write || reg < 0 || reg > UNW_X86_64_RIP)
+		return -UNW_EBADREG;
+	*val = reg_value(l->r, reg);
+	log_read(l, LOC_REG | (uint32_t)reg, *val);
+	return 0;
+}
+
+static int log_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
+		     int write, void *arg)
+{
+	(void)as;
+	(void)reg;
+	(void)val;
+	(void)write;
+	((struct sc_log *)arg)->bad = 1;
+	return -UNW_EBADREG;
+}
+
+/* CFI lookup is libunwind's own for this process (dl_iterate_phdr); it
+ * reads the tables through our accessors with our argument. */
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip,
+			  unw_proc_info_t *pi, int need_unwind_info, void *arg)
+{
+	return local_acc->find_proc_info(as, ip, pi, need_unwind_info, arg);
+}
+
+static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
+			    void *arg)
+{
+	local_acc->put_unwind_info(as, pi, arg);
+}
+
+static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
+				  void *arg)
+{
+	return local_acc->get_dyn_info_list_addr(as, addr, arg);
+}
+
+void shim_sc_init(int enabled)
+{
+	sc_enabled = enabled;
+	if (!enabled || fill_as)
+		return;
+	local_acc = unw_get_accessors(unw_local_addr_space);
+	unw_accessors_t acc = *local_acc;
+	acc.find_proc_info = find_proc_info;
+	acc.put_unwind_info = put_unwind_info;
+	acc.get_dyn_info_list_addr = get_dyn_info_list_addr;
+	acc.access_mem = log_mem;
+	acc.access_reg = log_reg;
+	acc.access_fpreg = log_fpreg;
+	acc.resume = NULL;
+	acc.get_proc_name = NULL;
+	fill_as = unw_create_addr_space(&acc, 0);
+	if (!fill_as) {
+		sc_enabled = 0;
+		return;
+	}
+	/* UNW_CACHE_PER_THREAD is not built into Debian's generic
+	 * libunwind; the global cache's lock is why fills take turns. */
+	unw_set_caching_policy(fill_as, UNW_CACHE_GLOBAL);
+}
+
+/* ---- per thread --------------------------------------------------------- */
+
+void shim_sc_thread_start(struct shim_thread *t)
+{
+	if (!sc_enabled)
+		return;
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	t->internal++;          /* glibc may allocate here */
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+			t->stack_lo = (uintptr_t)addr;
+			t->stack_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	t->internal--;
+	t->sc_credit = CREDIT_MAX;
+}
+
+void shim_sc_thread_exit(struct shim_thread *t)
+{
+	struct shim_sc *sc = t->sc;
+	t->stack_hi = 0;        /* no cache from here on (TLS destructors) */
+	t->sc = NULL;
+	if (sc)
+		munmap(sc, sizeof(*sc));
+}
+
+void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st)
+{
+	if (t->sc)
+		*st = t->sc->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+void shim_sc_fork_prepare(void)
+{
+	while (atomic_exchange_seq_cst(&fill_busy, 1))
+		sched_yield();
+}
+
+void shim_sc_fork_done(void)
+{
+	atomic_store_release(&fill_busy, 0);
+}
+
+/* ---- lookup and fill ---------------------------------------------------- */
+
+/* Is this capture one the cache may serve or fill? */
+static inline int usable(const struct shim_thread *t,
+			 const struct shim_regs *r)
+{
+	return r->sp > t->stack_lo && r->sp < t->stack_hi;
+}
+
+static void forget_all(struct shim_sc *sc)
+{
+	sc->nnodes = 1;
+	sc->nbranches = 0;
+	sc->nseq = 0;
+	if (++sc->gen == 0) {   /* wrapped: forget every root for real */
+		memset(sc->root, 0, sizeof(sc->root));
+		sc->gen = 1;
+	}
+}
+
+static inline void refresh_gen(struct shim_sc *sc)
+{
+	uint64_t g = atomic_load_relaxed(&shim_dl_gen);
+	if (shim_likely(sc->dl_gen == g))
+		return;
+	sc->dl_gen = g;
+	forget_all(sc);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+static inline int root_is(const struct shim_sc *sc, const struct sc_root *rt,
+			  const struct shim_regs *r, uint32_t depth)
+{
+	return rt->gen == sc->gen && rt->sp == r->sp && rt->ip == r->ip &&
+	       rt->depth == depth;
+}
+
+/* The root of a capture point, or NULL; with make, a free or replaced
+ * slot of its set when it has none. */
+static struct sc_root *root_of(struct shim_sc *sc, const struct shim_regs *r,
+			       uint32_t depth, int make)
+{
+	uint64_t h = mix(mix(r->sp, r->ip), depth);
+	struct sc_root *set = &sc->root[((h >> 20) * SC_ROOT_WAYS) &
+					(SC_ROOTS - 1)];
+	struct sc_root *free_slot = NULL;
+	for (unsigned w = 0; w < SC_ROOT_WAYS; w++) {
+		if (root_is(sc, &set[w], r, depth))
+			return &set[w];
+		if (set[w].gen != sc->gen && !free_slot)
+			free_slot = &set[w];
+	}
+	if (!make)
+		return NULL;
+	if (!free_slot)         /* a full set: some point loses its trie */
+		free_slot = &set[(h >> 12) % SC_ROOT_WAYS];
+	free_slot->gen = 0;
+	return free_slot;
+}
+
+/* The value at a location now.  The stack offsets of a root's trie were
+ * all read at this sp before, so they lie between sp and the stack top. */
+static inline uint64_t read_loc(const struct shim_regs *r, uint32_t loc)
+{
+	if (loc & LOC_REG)
+		return reg_value(r, (unw_regnum_t)(loc & ~LOC_REG));
+	uint64_t v;
+	memcpy(&v, (const unsigned char *)(uintptr_t)r->sp + loc, sizeof(v));
+	return v;
+}
+
+static const uint64_t plan_mul[SC_PLAN_MAX] = {
+	0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull,
+	0xD6E8FEB86659FD93ull, 0xFF51AFD7ED558CCDull, 0xC4CEB9FE1A85EC53ull,
+	0x94D049BB133111EBull, 0xBF58476D1CE4E5B9ull, 0x2545F4914F6CDD1Dull,
+	0x9FB21C651E98DF25ull, 0xA0761D6478BD642Full, 0xE7037ED1A0B428DBull,
+	0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull, 0x1D8E4E27C47D124Full,
+	0xD1B54A32D192ED03ull, 0xAEF17502108EF2D9ull, 0xDB4F0B9175AE2165ull,
+	0x6A09E667F3BCC909ull, 0xBB67AE8584CAA73Bull, 0x3C6EF372FE94F82Bull,
+	0xA54FF53A5F1D36F1ull, 0x510E527FADE682D1ull, 0x9B05688C2B3E6C1Full,
+};
+
+/* The shortcut key: the point and its plan's words, multiplied by
+ * distinct constants (independent products the CPU overlaps) and mixed. */
+static inline uint64_t shortcut_key(const struct sc_root *rt,
+				    const struct shim_regs *r)
+{
+	uint64_t h = mix(mix(rt->sp, rt->ip), rt->depth);
+	for (uint32_t i = 0; i < rt->nplan; i++)
+		h += read_loc(r, rt->plan[i]) * plan_mul[i];
+	return mix(h, h >> 29);
+}
+
+/* Shortcuts live in pairs: a key may use either slot of its pair. */
+static inline struct sc_shortcut *shortcut_pair(struct shim_sc *sc,
+						uint64_t key)
+{
+	return &sc->cut[(key >> 18) & (SC_SHORTCUTS - 2)];
+}
+
+static inline int shortcut_holds(const struct shim_sc *sc,
+				 const struct sc_shortcut *c,
+				 const struct shim_regs *r)
+{
+	const uint32_t *loc = &sc->seq_loc[c->seq];
+	const uint64_t *val = &sc->seq_val[c->seq];
+	uint64_t diff = 0;
+	for (uint32_t i = 0; i < c->nseq; i++)
+		diff |= read_loc(r, loc[i]) ^ val[i];
+	return diff == 0;
+}
+
+/* Stores a read sequence as the shortcut of its key.  When the words
+ * run out, all shortcuts go (the trie keeps every site; the shortcuts
+ * of the sites in use come back with their next trie hits). */
+static void shortcut_add(struct shim_sc *sc, const struct sc_root *rt,
+			 const struct shim_regs *r, const uint32_t *loc,
+			 const uint64_t *val, uint32_t n, uint32_t stack)
+{
+	if (n > SC_SEQ_WORDS)
+		return;
+	if (sc->nseq + n > SC_SEQ_WORDS) {
+		memset(sc->cut, 0, sizeof(sc->cut));
+		sc->nseq = 0;
+	}
+	uint64_t key = shortcut_key(rt, r);
+	struct sc_shortcut *pair = shortcut_pair(sc, key);
+	/* Newest first; another key's shortcut moves to the second slot. */
+	if (pair[0].gen == sc->gen && pair[0].key != key)
+		pair[1] = pair[0];
+	struct sc_shortcut *c = &pair[0];
+	*c = (struct sc_shortcut){ .key = key, .gen = sc->gen,
+				   .stack = stack, .seq = sc->nseq,
+				   .nseq = n };
+	memcpy(&sc->seq_loc[sc->nseq], loc, sizeof(loc[0]) * n);
+	memcpy(&sc->seq_val[sc->nseq], val, sizeof(val[0]) * n);
+	sc->nseq += n;
+}
+
+static inline uint32_t find_child(const struct shim_sc *sc,
+				  const struct sc_node *n, uint64_t v)
+{
+	if (n->nkids == 1)
+		return sc->node[n->child].val == v ? n->child : NIL;
+	if (n->nkids == 0)
+		return NIL;
+	const struct sc_branch *b = &sc->branch[n->child];
+	for (uint32_t k = 0; k < n->nkids; k++)
+		if (b->val[k] == v)
+			return b->kid[k];
+	return NIL;
+}
+
+int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
+		   uint32_t depth, uint32_t *stack)
+{
+	struct shim_sc *sc = t->sc;
+	if (!sc || !usable(t, r))
+		return 0;
+	refresh_gen(sc);
+	const struct sc_root *rt = root_of(sc, r, depth, 0);
+	if (!rt)
+		goto miss;
+	uint64_t key = shortcut_key(rt, r);
+	const struct sc_shortcut *cut = shortcut_pair(sc, key);
+	if (cut->key != key)
+		cut++;
+	if (cut->key == key && cut->gen == sc->gen && shortcut_holds(sc, cut, r)) {
+		sc->stats.hits++;
+		sc->stats.shortcut_hits++;
+		if (t->sc_credit < CREDIT_MAX)
+			t->sc_credit += HIT_GAIN;
+		*stack = cut->stack;
+		return 1;
+	}
+	/* The trie.  The reads it compares are kept for a new shortcut. */
+	uint32_t loc[SC_READS_MAX], n_read = 0;
+	uint64_t val[SC_READS_MAX];
+	uint32_t i = rt->node;
+	for (;;) {
+		/* A run: independent loads, so the CPU overlaps them. */
+		const struct sc_node *n = &sc->node[i];
+		uint64_t diff = 0;
+		for (uint32_t j = 0; j < n->run; j++) {
+			loc[n_read + j] = n[j].loc;
+			val[n_read + j] = n[j + 1].val;
+			diff |= read_loc(r, n[j].loc) ^ n[j + 1].val;
+		}
+		if (diff)
+			goto miss;
+		n_read += n->run;
+		i += n->run;
+		n = &sc->node[i];
+		if (n->loc == LOC_LEAF)
+			break;
+		uint32_t c = find_child(sc, n, read_loc(r, n->loc));
+		if (c == NIL)
+			goto miss;
+		loc[n_read] = n->loc;
+		val[n_read++] = sc->node[c].val;
+		i = c;
+	}
+	sc->stats.hits++;
+	if (t->sc_credit < CREDIT_MAX)
+		t->sc_credit += HIT_GAIN;
+	*stack = sc->node[i].stack;
+	shortcut_add(sc, rt, r, loc, val, n_read, *stack);
+	return 1;
+miss:
+	sc->stats.misses++;
+	t->sc_credit++;
+	return 0;
+}
+
+static uint32_t new_node(struct shim_sc *sc, uint64_t val, uint32_t loc)
+{
+	uint32_t i = sc->nnodes++;
+	sc->node[i] = (struct sc_node){ .val = val, .loc = loc };
+	return i;
+}
+
+/* Adds the read sequence of one fill under its root.  The site stays
+ * uncached when a node would get too many children (a location whose
+ * value changes from call to call) or the sequence disagrees with the
+ * trie about what is read next (a deterministic unwinder cannot; refuse
+ * rather than guess). */
+static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
+		     uint32_t depth, const struct sc_log *l, uint32_t stack)
+{
+	if (sc->nnodes + l->n + 2 > SC_NODES)
+		forget_all(sc);         /* full: start over */
+	struct sc_root *rt = root_of(sc, r, depth, 1);
+	if (!root_is(sc, rt, r, depth)) {
+		uint32_t first = l->n ? l->loc[0] : LOC_LEAF;
+		*rt = (struct sc_root){ .sp = r->sp, .ip = r->ip,
+					.gen = sc->gen, .depth = depth,
+					.node = new_node(sc, 0, first) };
+		for (uint32_t i = 0; i < l->n && rt->nplan < SC_PLAN_MAX; i++)
+			if (!(l->loc[i] & LOC_REG))
+				rt->plan[rt->nplan++] = l->loc[i];
+	}
+	shortcut_add(sc, rt, r, l->loc, l->val, l->n, stack);
+	uint32_t path[SC_READS_MAX + 1], depth_n = 0;
+	uint32_t cur = rt->node, first_new = NIL;
+	for (uint32_t i = 0;; i++) {
+		path[depth_n++] = cur;
+		uint32_t want = i < l->n ? l->loc[i] : LOC_LEAF;
+		if (sc->node[cur].loc != want)
+			return;
+		if (want == LOC_LEAF) {
+			sc->node[cur].stack = stack;
+			break;
+		}
+		struct sc_node *n = &sc->node[cur];
+		uint32_t c = find_child(sc, n, l->val[i]);
+		if (c == NIL) {
+			if (n->nkids >= SC_FANOUT_MAX ||
+			    (n->nkids == 1 && sc->nbranches == SC_BRANCHES))
+				return;
+			if (n->nkids) { /* cur is a branch: runs end there */
+				for (uint32_t k = 0; k < depth_n; k++)
+					if (path[k] + sc->node[path[k]].run > cur)
+						sc->node[path[k]].run =
+							cur - path[k];
+			}
+			uint32_t next = i + 1 < l->n ? l->loc[i + 1] : LOC_LEAF;
+			c = new_node(sc, l->val[i], next);
+			n = &sc->node[cur];
+			if (n->nkids == 0) {
+				n->child = c;
+			} else {
+				if (n->nkids == 1) {    /* becomes a branch */
+					uint32_t b = sc->nbranches++;
+					sc->branch[b].val[0] =
+						sc->node[n->child].val;
+					sc->branch[b].kid[0] = n->child;
+					n->child = b;
+				}
+				sc->branch[n->child].val[n->nkids] = l->val[i];
+				sc->branch[n->child].kid[n->nkids] = c;
+			}
+			n->nkids++;
+			if (first_new == NIL)
+				first_new = c;
+		}
+		cur = c;
+	}
+	/* The new nodes were made one after another down to the leaf. */
+	if (first_new != NIL)
+		for (uint32_t k = first_new; k <= cur; k++)
+			sc->node[k].run = cur - k;
+}
+
+static struct shim_sc *sc_create(void)
+{
+	void *m = mmap(NULL, sizeof(struct shim_sc), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct shim_sc *sc = m;
+	sc->gen = 1;
+	sc->nnodes = 1;
+	sc->dl_gen = atomic_load_relaxed(&shim_dl_gen);
+	return sc;
+}
+
+/* The logging unwind from r: raw frames into raw, reads into l.
+ * Returns the number of frames. */
+static int logged_unwind(struct sc_log *l, void **raw, int max)
+{
+	unw_cursor_t c;
+	if (unw_init_remote(&c, fill_as, l) != 0) {
+		l->bad = 1;
+		return 0;
+	}
+	int n = 0;
+	do {
+		unw_word_t ip;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip)
+			break;
+		raw[n++] = (void *)ip;
+	} while (n < max && unw_step(&c) > 0);
+	return n;
+}
+
+int shim_sc_fill(struct shim_thread *t, const struct shim_regs *r,
+		 uint32_t depth, void **ips, shim_sc_intern_fn intern,
+		 void *ctx, uint32_t *stack)
+{
+	if (!sc_enabled || !fill_as || !usable(t, r) ||
+	    t->sc_credit < FILL_COST)
+		return 0;
+	if (!t->sc && !(t->sc = sc_create())) {
+		t->stack_hi = 0;
+		return 0;
+	}
+	if (atomic_exchange_seq_cst(&fill_busy, 1))
+		return 0;       /* another thread fills: use the fast path */
+	t->sc_credit -= FILL_COST;
+
+	struct sc_log log = { .r = r, .lo = t->stack_lo, .hi = t->stack_hi };
+	void *raw[SC_RAW_MAX];
+	int max = (int)depth + 8 < SC_RAW_MAX ? (int)depth + 8 : SC_RAW_MAX;
+	int n = logged_unwind(&log, raw, max);
+	atomic_store_release(&fill_busy, 0);
+
+	struct shim_sc *sc = t->sc;
+	sc->stats.fills++;
+	if (log.bad || n == 0) {        /* the fast unwinder does this one */
+		sc->stats.uncacheable++;
+		return 0;
+	}
+	/* Frame 0 is the capture point, a profiler frame like the first
+	 * ones of unw_backtrace: trimming leaves the same frames. */
+	int kept = shim_trim_frames(raw, n, ips, (int)depth);
+	*stack = intern(ctx, ips, kept);
+	refresh_gen(sc);
+	trie_add(sc, r, depth, &log, *stack);
+	return 1;
+}

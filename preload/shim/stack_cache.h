@@ -1,0 +1,60 @@
+/* stack_cache.h - per-thread cache of call-site backtraces (stack_cache.c). */
+#ifndef SHIM_STACK_CACHE_H
+#define SHIM_STACK_CACHE_H
+
+#include <stdint.h>
+
+struct shim_thread;
+
+/* The registers an unwind starts from: what SHIM_CAPTURE_REGS saw. */
+struct shim_regs {
+	uint64_t ip, sp, rbp, rbx, r12, r13, r14, r15;
+};
+
+/* Fills *r with the current instruction and stack pointer and the
+ * callee-saved registers.  Use it in the function that then calls
+ * shim_sc_lookup/shim_sc_fill, so the captured frame is still live. */
+#define SHIM_CAPTURE_REGS(r)                                          \
+	__asm__ volatile("leaq 0(%%rip), %%rax\n\t"                   \
+			 "movq %%rax, 0(%0)\n\t"                      \
+			 "movq %%rsp, 8(%0)\n\t"                      \
+			 "movq %%rbp, 16(%0)\n\t"                     \
+			 "movq %%rbx, 24(%0)\n\t"                     \
+			 "movq %%r12, 32(%0)\n\t"                     \
+			 "movq %%r13, 40(%0)\n\t"                     \
+			 "movq %%r14, 48(%0)\n\t"                     \
+			 "movq %%r15, 56(%0)\n\t"                     \
+			 : : "r"(r) : "rax", "memory")
+
+struct shim_sc_stats {
+	uint64_t hits, misses, fills, uncacheable;
+	uint64_t shortcut_hits;         /* of hits, without the trie */
+};
+
+/* Turns the cache on or off for the process (RCPROF_STACK_CACHE). */
+void shim_sc_init(int enabled);
+/* Learns the bounds of the calling thread's stack; without them the
+ * thread does not use the cache. */
+void shim_sc_thread_start(struct shim_thread *t);
+void shim_sc_thread_exit(struct shim_thread *t);
+void shim_sc_fork_prepare(void);
+void shim_sc_fork_done(void);
+void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st);
+
+/* 1 and *stack when the capture r (for this depth) was unwound before
+ * and would unwind the same way again. */
+int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
+		   uint32_t depth, uint32_t *stack);
+
+/* Turns the kept frames into a stack id (interning, emitting STACK). */
+typedef uint32_t (*shim_sc_intern_fn)(void *ctx, void **ips, int n);
+
+/* After a miss: when the thread has credit and no other thread is
+ * filling, unwinds r with the logging unwinder, interns the frames (at
+ * most depth, profiler frames trimmed, into ips) and remembers the site.
+ * Returns 1 with *stack set, or 0: unwind with shim_backtrace instead. */
+int shim_sc_fill(struct shim_thread *t, const struct shim_regs *r,
+		 uint32_t depth, void **ips, shim_sc_intern_fn intern,
+		 void *ctx, uint32_t *stack);
+
+#endif
