@@ -240,7 +240,7 @@ int shim_start(void)
 	shim_modules_set_exe(shim_g.exe);
 	t->internal++;
 	shim_unwind_init();
-	shim_sc_init(env_u64("RCPROF_STACK_CACHE", 1, 0, 1) != 0);
+	shim_sc_init((int)env_u64("RCPROF_STACK_CACHE", 1, 0, 2));
 	shim_g.key_ok = pthread_key_create(&shim_g.key, seal_dying_thread) == 0;
 	t->internal--;
 	atomic_store_release(&shim_g.on, 1);
@@ -300,6 +300,8 @@ void shim_finish(int how, int status, int in_signal)
 	}
 	atomic_store_relaxed(&r->finalized, 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!in_signal)
+		shim_sc_report(t);
 	t->depth--;
 }
 

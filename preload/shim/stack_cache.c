@@ -158,6 +158,8 @@ static unw_addr_space_t fill_as;
 static unw_accessors_t *local_acc;
 static uint32_t fill_busy;      /* atomic: 1 while a thread fills */
 static int sc_enabled = 1;
+static int sc_report;           /* RCPROF_STACK_CACHE=2 */
+static struct shim_sc_stats sc_total;   /* atomic: threads gone */
 
 /* ---- the logging address space ---------------------------------------- */
 
@@ -260,8 +262,10 @@ static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
 	return local_acc->get_dyn_info_list_addr(as, addr, arg);
 }
 
-void shim_sc_init(int enabled)
+void shim_sc_init(int mode)
 {
+	int enabled = mode != 0;
+	sc_report = mode == 2;
 	sc_enabled = enabled;
 	if (!enabled || fill_as)
 		return;
@@ -311,8 +315,36 @@ void shim_sc_thread_exit(struct shim_thread *t)
 	struct shim_sc *sc = t->sc;
 	t->stack_hi = 0;        /* no cache from here on (TLS destructors) */
 	t->sc = NULL;
-	if (sc)
-		munmap(sc, sizeof(*sc));
+	if (!sc)
+		return;
+	atomic_add_relaxed(&sc_total.hits, sc->stats.hits);
+	atomic_add_relaxed(&sc_total.shortcut_hits, sc->stats.shortcut_hits);
+	atomic_add_relaxed(&sc_total.misses, sc->stats.misses);
+	atomic_add_relaxed(&sc_total.fills, sc->stats.fills);
+	atomic_add_relaxed(&sc_total.uncacheable, sc->stats.uncacheable);
+	munmap(sc, sizeof(*sc));
+}
+
+void shim_sc_report(const struct shim_thread *t)
+{
+	if (!sc_report)
+		return;
+	struct shim_sc_stats st;
+	shim_sc_stats(t, &st);
+	char h[24], c[24], m[24], f[24], u[24];
+	shim_log("stack cache: ",
+		 shim_utoa(st.hits + atomic_load_relaxed(&sc_total.hits), h),
+		 " hits (",
+		 shim_utoa(st.shortcut_hits +
+			   atomic_load_relaxed(&sc_total.shortcut_hits), c),
+		 " by shortcut), ",
+		 shim_utoa(st.misses + atomic_load_relaxed(&sc_total.misses), m),
+		 " misses, ",
+		 shim_utoa(st.fills + atomic_load_relaxed(&sc_total.fills), f),
+		 " fills, ",
+		 shim_utoa(st.uncacheable +
+			   atomic_load_relaxed(&sc_total.uncacheable), u),
+		 " not cacheable", NULL);
 }
 
 void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st)

@@ -31,8 +31,10 @@ struct shim_sc_stats {
 	uint64_t shortcut_hits;         /* of hits, without the trie */
 };
 
-/* Turns the cache on or off for the process (RCPROF_STACK_CACHE). */
-void shim_sc_init(int enabled);
+/* RCPROF_STACK_CACHE: 0 off, 1 on, 2 on and shim_sc_report prints. */
+void shim_sc_init(int mode);
+/* One line of hit/miss counts on stderr at exit, in mode 2. */
+void shim_sc_report(const struct shim_thread *t);
 /* Learns the bounds of the calling thread's stack; without them the
  * thread does not use the cache. */
 void shim_sc_thread_start(struct shim_thread *t);

@@ -2,11 +2,15 @@
 """rcpdump.py - an independent reader of the rcprof dump format (writer-side
 check for the end-to-end tests; the real reader is rcprof-report).
 
-  rcpdump.py [--events] [--json] DUMP
+  rcpdump.py [--events] [--json] [--stacks] DUMP
 
 Reads DUMP and, if present, DUMP.ring (as include/rcprof_dump.h says),
 decodes every stream and prints a summary (JSON with --json), or every
-event with --events.  Exit 2 when the file is not a dump.
+event with --events, or with --stacks one line per event that carries a
+stack: thread (by rank of its tid), nesting level, kind and the frames as
+module+offset, in each stream's order - two runs of a deterministic
+program print the same lines however the recorder found the stacks.
+Exit 2 when the file is not a dump.
 """
 import json
 import os
@@ -170,12 +174,51 @@ def decode_chunk(base, b, emit):
     return None
 
 
+STACK_FIELD = {1: 2, 4: 2, 5: 4, 6: 2, 7: 2}   # kind: index of the stack id
+
+
+def print_stacks(d):
+    stacks, strings, modules = {}, {}, []
+    per_stream = {}
+    for (tid, nest, seq), (base, body) in d["chunks"].items():
+        out = per_stream.setdefault((tid, nest), {}).setdefault(seq, [])
+        def emit(ts, k, f, out=out):
+            if k == 12:
+                stacks[f[0]] = f[1]
+            elif k == 13:
+                strings[f[0]] = f[1]
+            elif k == 14:
+                modules.append(f)
+            elif k in STACK_FIELD:
+                out.append((k, f[STACK_FIELD[k]]))
+        decode_chunk(base, body, emit)
+
+    def where(ip):
+        for mbase, path, _, segs in modules:
+            for vaddr, memsz in segs:
+                if mbase + vaddr <= ip < mbase + vaddr + memsz:
+                    name = os.path.basename(strings.get(path, "?"))
+                    return "%s+%x" % (name, ip - mbase)
+        return "%x" % ip
+
+    ranks = {tid: i for i, tid in enumerate(sorted({t for t, _ in per_stream}))}
+    for (tid, nest), chunks in sorted(per_stream.items()):
+        for seq in sorted(chunks):
+            for k, sid in chunks[seq]:
+                frames = " ".join(where(ip) for ip in stacks.get(sid, [])) \
+                    if sid else "-"
+                print(ranks[tid], nest, KINDS[k], frames)
+
+
 def main():
     args = sys.argv[1:]
     show = "--events" in args
     as_json = "--json" in args
     paths = [a for a in args if not a.startswith("--")]
     d = read_dump(paths[0])
+    if "--stacks" in args:
+        print_stacks(d)
+        return
     counts = {}
     events = []
     streams = {}

@@ -1,0 +1,56 @@
+# The stack cache never changes a recorded stack: a deterministic program
+# run with the cache on and off records the same stack (as module+offset
+# frames) for every event, while the cache serves most of them.
+. "$ROOT/tests/e2e/lib.sh"
+PROGS="$BUILD/progs"
+
+# stacks_of NAME MODE PROG ARGS...: record with RCPROF_STACK_CACHE=MODE,
+# keep stdout in NAME.out and the decoded stacks in NAME.stacks.  $RUN
+# may name a launcher (setarch -R).
+RUN=
+stacks_of() {
+	name=$1 mode=$2; shift 2
+	$RUN env RCPROF_STACK_CACHE="$mode" RCPROF_OUT="$TMP/$name.bin" \
+		LD_PRELOAD="$BUILD/librcprof.so" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" ||
+		fail "$name: exit status $?"
+	python3 "$ROOT/tests/e2e/rcpdump.py" --stacks "$TMP/$name.bin" > "$TMP/$name.stacks" ||
+		fail "$name: rcpdump.py failed"
+	[ -s "$TMP/$name.stacks" ] || fail "$name: no stacks recorded"
+}
+
+# Four walkers with one frame layout (chains of equal depth meet malloc
+# at equal stack pointers), VLA frames, allocations in a signal handler,
+# release stacks, two threads.
+stacks_of sites_off 0 "$PROGS/sites" 20000 2
+stacks_of sites_on 2 "$PROGS/sites" 20000 2
+cmp -s "$TMP/sites_off.out" "$TMP/sites_on.out" || fail "sites: output differs"
+cmp -s "$TMP/sites_off.stacks" "$TMP/sites_on.stacks" ||
+	fail "sites: stacks differ with the cache: $(diff "$TMP/sites_off.stacks" "$TMP/sites_on.stacks" | head -n 4)"
+line=$(grep 'stack cache:' "$TMP/sites_on.err") || fail "sites: no statistics line"
+hits=$(echo "$line" | sed -n 's/.*cache: \([0-9]*\) hits.*/\1/p')
+[ "${hits:-0}" -gt 10000 ] || fail "sites: the cache served only '$hits' stacks: $line"
+echo "$line" | grep -q ' 0 not cacheable' || fail "sites: $line"
+
+# A real program: CPython's own allocations (JSON, sqlite), one thread.
+# Its allocations depend on where the loader put things (object
+# addresses), so both runs get the same addresses.
+PY=/usr/bin/python3
+if [ -x "$PY" ] && command -v setarch > /dev/null && setarch -R true 2> /dev/null; then
+	RUN="setarch -R"
+	cat > "$TMP/work.py" <<'PYEOF'
+import json, sqlite3
+d = {str(i): [i, str(i) * 3, {"k": i}] for i in range(20000)}
+x = json.loads(json.dumps(d))
+db = sqlite3.connect(":memory:")
+db.execute("create table t(a, b)")
+db.executemany("insert into t values (?, ?)", ((i, str(i)) for i in range(5000)))
+print(len(x), db.execute("select count(*), sum(a) from t").fetchone())
+PYEOF
+	export PYTHONHASHSEED=0
+	stacks_of py_off 0 "$PY" "$TMP/work.py"
+	stacks_of py_on 1 "$PY" "$TMP/work.py"
+	cmp -s "$TMP/py_off.out" "$TMP/py_on.out" || fail "python3: output differs"
+	cmp -s "$TMP/py_off.stacks" "$TMP/py_on.stacks" ||
+		fail "python3: stacks differ with the cache: $(diff "$TMP/py_off.stacks" "$TMP/py_on.stacks" | head -n 4)"
+fi
+exit 0
