@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include "hooks.h"
+#include "unwind_logged.h"
 
 int shim_resolving;
 void *shim_real_dlopen, *shim_real_dlmopen, *shim_real_dlclose;
@@ -56,17 +57,17 @@ void shim_resolve(void)
 static void atfork_prepare(void)
 {
 	shim_fork_prepare();
-	shim_sc_fork_prepare();
+	shim_logged_unwind_fork_prepare();
 }
 
 static void atfork_parent(void)
 {
-	shim_sc_fork_done();
+	shim_logged_unwind_fork_done();
 }
 
 static void atfork_child(void)
 {
-	shim_sc_fork_done();
+	shim_logged_unwind_fork_done();
 	shim_fork_child();
 }
 

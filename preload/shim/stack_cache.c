@@ -9,27 +9,19 @@
  * would give the same frames again.
  *
  * Why a hit is exact.  An unwind is a deterministic function of the
- * registers it starts from and of the memory it reads: CFI tables and
- * code bytes of loaded objects (immutable while loaded) and words of the
- * stack (return addresses, saved registers, signal contexts).  A filling
- * unwind runs libunwind's generic DWARF unwinder on an address space of
- * our own whose accessors record every register read and every read of
- * the thread's stack at or above the starting stack pointer, as
- * (offset, value) pairs.  A later capture at the same point with the same
- * stack pointer whose registers and stack words still hold the recorded
- * values would make libunwind read exactly what it read before, so it
- * would produce the same frames, so the stack id it gave is returned.
- * Any difference - another caller at the same depth, a different frame
- * pointer, a different return address anywhere in the chain - fails the
- * comparison, and the site is unwound again.
- * An unwind that read memory we cannot vouch for (below the stack
- * pointer, outside the thread's stack and outside every loaded object:
- * heap, an alternate signal stack, JIT code) is not cached.  Objects
- * loaded or unloaded (shim_dl_gen moved) empty the cache, since new code
- * at an old address has other CFI.  Writable data of loaded objects is
- * assumed constant; the one such datum libunwind reads is the list of
- * dynamically registered unwind info (JIT code), which ordinary C
- * programs never fill.
+ * registers it starts from and of the memory it reads.  A fill unwinds
+ * with unwind_logged.c, which records every register and stack word
+ * libunwind read; CFI tables and code of loaded objects do not change
+ * while they are loaded, and the cache forgets everything when objects
+ * are loaded or unloaded (shim_dl_gen moved).  A later capture at the
+ * same point with the same stack pointer whose registers and stack words
+ * still hold the recorded values would make libunwind read exactly what
+ * it read before, so it would produce the same frames, and the stack id
+ * they were given is returned.  Any difference - another caller at the
+ * same depth, a different frame pointer, a different return address
+ * anywhere in the chain - fails the comparison, and the site is unwound
+ * again.  An unwind that read memory the log cannot vouch for (see
+ * unwind_logged.c) is not cached.
  *
  * Structure.  The read sequences of one capture point form a trie (see
  * struct sc_node); a shortcut table finds most sequences with one hash
@@ -42,32 +34,24 @@
  * whose sites never repeat fills once per FILL_COST misses and otherwise
  * uses the fast unwinder.
  *
- * Concurrency.  Each thread owns its cache (mmap'ed at its first fill,
- * unmapped when it exits).  The filling address space is shared, and
- * libunwind guards its caches with a mutex; to keep that mutex from ever
- * being waited on - a thread inside dlopen holds the loader lock, which a
- * fill needs for dl_iterate_phdr - only the thread holding fill_busy
- * (taken with a try, never waited for) fills, and the others fall back to
- * the fast unwinder.  fork() waits for the flag in the atfork prepare
- * handler, so a child never inherits libunwind's mutex held.
- * Only level-0 code on the thread's own stack (bounds from
- * pthread_getattr_np at thread start) uses the cache: signal handlers,
+ * Each thread owns its cache (mmap'ed at its first fill, unmapped when
+ * it exits).  Only level-0 code on the thread's own stack (bounds from
+ * pthread_getattr_np at thread start) uses it: signal handlers,
  * alternate stacks and coroutine stacks take the fast unwinder.
  */
-#include <dlfcn.h>
-#include <libunwind.h>          /* generic: remote-capable address spaces */
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "recorder.h"
 #include "stack_cache.h"
+#include "unwind_logged.h"
 
 #define SC_ROOTS        4096u   /* capture points per thread ... */
 #define SC_ROOT_WAYS    4u      /* ... in sets of this many */
 #define SC_NODES        65536u  /* trie nodes per thread */
 #define SC_BRANCHES     8192u   /* nodes with more than one child */
-#define SC_READS_MAX    160u    /* reads one fill can record */
+#define SC_READS_MAX    SHIM_LOG_READS_MAX
 #define SC_FANOUT_MAX   16u     /* children of a node */
 #define SC_PLAN_MAX     24u     /* stack words of a point's shortcut key */
 #define SC_SHORTCUTS    16384u  /* shortcut entries per thread */
@@ -77,8 +61,7 @@
 #define FILL_COST       256     /* credits a fill costs ... */
 #define HIT_GAIN        8       /* ... a hit earns; a miss earns 1 */
 
-/* A read location: a stack offset from the capture's sp, or a register. */
-#define LOC_REG         0x80000000u
+#define LOC_REG         SHIM_LOC_REG
 #define LOC_LEAF        0xffffffffu /* no more reads: the unwind ended */
 #define NIL             0u          /* node 0 is never used */
 
@@ -144,149 +127,17 @@ struct shim_sc {
 	uint64_t seq_val[SC_SEQ_WORDS];
 };
 
-/* What one filling unwind read, in order. */
-struct sc_log {
-	const struct shim_regs *r;
-	uintptr_t lo, hi;       /* the thread's stack */
-	int bad;                /* read something it cannot vouch for */
-	uint32_t n;
-	uint32_t loc[SC_READS_MAX];
-	uint64_t val[SC_READS_MAX];
-};
-
-static unw_addr_space_t fill_as;
-static unw_accessors_t *local_acc;
-static uint32_t fill_busy;      /* atomic: 1 while a thread fills */
 static int sc_enabled = 1;
 static int sc_report;           /* RCPROF_STACK_CACHE=2 */
 static struct shim_sc_stats sc_total;   /* atomic: threads gone */
-
-/* ---- the logging address space ---------------------------------------- */
-
-static void log_read(struct sc_log *l, uint32_t loc, uint64_t val)
-{
-	if (l->n == SC_READS_MAX) {
-		l->bad = 1;
-		return;
-	}
-	l->loc[l->n] = loc;
-	l->val[l->n++] = val;
-}
-
-static int in_loaded_object(uintptr_t a)
-{
-	struct dl_find_object dlfo;
-	return _dl_find_object((void *)a, &dlfo) == 0;
-}
-
-static int log_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
-		   int write, void *arg)
-{
-	(void)as;
-	struct sc_log *l = arg;
-	if (write)
-		return -UNW_EINVAL;
-	if (addr >= l->r->sp && addr + sizeof(*val) <= l->hi) {
-		*val = *(const unw_word_t *)addr;
-		if (addr - l->r->sp >= LOC_REG)
-			l->bad = 1;
-		else
-			log_read(l, (uint32_t)(addr - l->r->sp), *val);
-		return 0;
-	}
-	/* Below the stack pointer (maybe unmapped), or memory whose
-	 * changes we could not see: give up on this fill. */
-	if ((addr >= l->lo && addr < l->hi) || !in_loaded_object(addr)) {
-		l->bad = 1;
-		return -UNW_EINVAL;
-	}
-	*val = *(const unw_word_t *)addr;
-	return 0;
-}
-
-static uint64_t reg_value(const struct shim_regs *r, unw_regnum_t reg)
-{
-	switch (reg) {
-	case UNW_X86_64_RBX: return r->rbx;
-	case UNW_X86_64_RBP: return r->rbp;
-	case UNW_X86_64_RSP: return r->sp;
-	case UNW_X86_64_R12: return r->r12;
-	case UNW_X86_64_R13: return r->r13;
-	case UNW_X86_64_R14: return r->r14;
-	case UNW_X86_64_R15: return r->r15;
-	case UNW_X86_64_RIP: return r->ip;
-	default:             return 0;  /* caller-saved: dead at a call */
-	}
-}
-
-static int log_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
-		   int write, void *arg)
-{
-	(void)as;
-	struct sc_log *l = arg;
-	if (write || reg < 0 || reg > UNW_X86_64_RIP)
-		return -UNW_EBADREG;
-	*val = reg_value(l->r, reg);
-	log_read(l, LOC_REG | (uint32_t)reg, *val);
-	return 0;
-}
-
-static int log_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
-		     int write, void *arg)
-{
-	(void)as;
-	(void)reg;
-	(void)val;
-	(void)write;
-	((struct sc_log *)arg)->bad = 1;
-	return -UNW_EBADREG;
-}
-
-/* CFI lookup is libunwind's own for this process (dl_iterate_phdr); it
- * reads the tables through our accessors with our argument. */
-static int find_proc_info(unw_addr_space_t as, unw_word_t ip,
-			  unw_proc_info_t *pi, int need_unwind_info, void *arg)
-{
-	return local_acc->find_proc_info(as, ip, pi, need_unwind_info, arg);
-}
-
-static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
-			    void *arg)
-{
-	local_acc->put_unwind_info(as, pi, arg);
-}
-
-static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
-				  void *arg)
-{
-	return local_acc->get_dyn_info_list_addr(as, addr, arg);
-}
 
 void shim_sc_init(int mode)
 {
 	int enabled = mode != 0;
 	sc_report = mode == 2;
 	sc_enabled = enabled;
-	if (!enabled || fill_as)
-		return;
-	local_acc = unw_get_accessors(unw_local_addr_space);
-	unw_accessors_t acc = *local_acc;
-	acc.find_proc_info = find_proc_info;
-	acc.put_unwind_info = put_unwind_info;
-	acc.get_dyn_info_list_addr = get_dyn_info_list_addr;
-	acc.access_mem = log_mem;
-	acc.access_reg = log_reg;
-	acc.access_fpreg = log_fpreg;
-	acc.resume = NULL;
-	acc.get_proc_name = NULL;
-	fill_as = unw_create_addr_space(&acc, 0);
-	if (!fill_as) {
+	if (enabled && shim_logged_unwind_init() != 0)
 		sc_enabled = 0;
-		return;
-	}
-	/* UNW_CACHE_PER_THREAD is not built into Debian's generic
-	 * libunwind; the global cache's lock is why fills take turns. */
-	unw_set_caching_policy(fill_as, UNW_CACHE_GLOBAL);
 }
 
 /* ---- per thread --------------------------------------------------------- */
@@ -353,17 +204,6 @@ void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st)
 		*st = t->sc->stats;
 	else
 		memset(st, 0, sizeof(*st));
-}
-
-void shim_sc_fork_prepare(void)
-{
-	while (atomic_exchange_seq_cst(&fill_busy, 1))
-		sched_yield();
-}
-
-void shim_sc_fork_done(void)
-{
-	atomic_store_release(&fill_busy, 0);
 }
 
 /* ---- lookup and fill ---------------------------------------------------- */
@@ -437,7 +277,7 @@ static struct sc_root *root_of(struct shim_sc *sc, const struct shim_regs *r,
 static inline uint64_t read_loc(const struct shim_regs *r, uint32_t loc)
 {
 	if (loc & LOC_REG)
-		return reg_value(r, (unw_regnum_t)(loc & ~LOC_REG));
+		return shim_reg_value(r, loc & ~LOC_REG);
 	uint64_t v;
 	memcpy(&v, (const unsigned char *)(uintptr_t)r->sp + loc, sizeof(v));
 	return v;
@@ -599,7 +439,7 @@ static uint32_t new_node(struct shim_sc *sc, uint64_t val, uint32_t loc)
  * trie about what is read next (a deterministic unwinder cannot; refuse
  * rather than guess). */
 static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
-		     uint32_t depth, const struct sc_log *l, uint32_t stack)
+		     uint32_t depth, const struct shim_unwind_log *l, uint32_t stack)
 {
 	if (sc->nnodes + l->n + 2 > SC_NODES)
 		forget_all(sc);         /* full: start over */
@@ -678,46 +518,24 @@ static struct shim_sc *sc_create(void)
 	return sc;
 }
 
-/* The logging unwind from r: raw frames into raw, reads into l.
- * Returns the number of frames. */
-static int logged_unwind(struct sc_log *l, void **raw, int max)
-{
-	unw_cursor_t c;
-	if (unw_init_remote(&c, fill_as, l) != 0) {
-		l->bad = 1;
-		return 0;
-	}
-	int n = 0;
-	do {
-		unw_word_t ip;
-		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip)
-			break;
-		raw[n++] = (void *)ip;
-	} while (n < max && unw_step(&c) > 0);
-	return n;
-}
-
 int shim_sc_fill(struct shim_thread *t, const struct shim_regs *r,
 		 uint32_t depth, void **ips, shim_sc_intern_fn intern,
 		 void *ctx, uint32_t *stack)
 {
-	if (!sc_enabled || !fill_as || !usable(t, r) ||
-	    t->sc_credit < FILL_COST)
+	if (!sc_enabled || !usable(t, r) || t->sc_credit < FILL_COST)
 		return 0;
 	if (!t->sc && !(t->sc = sc_create())) {
 		t->stack_hi = 0;
 		return 0;
 	}
-	if (atomic_exchange_seq_cst(&fill_busy, 1))
-		return 0;       /* another thread fills: use the fast path */
-	t->sc_credit -= FILL_COST;
-
-	struct sc_log log = { .r = r, .lo = t->stack_lo, .hi = t->stack_hi };
+	struct shim_unwind_log log = { .r = r, .lo = t->stack_lo,
+				       .hi = t->stack_hi };
 	void *raw[SC_RAW_MAX];
 	int max = (int)depth + 8 < SC_RAW_MAX ? (int)depth + 8 : SC_RAW_MAX;
-	int n = logged_unwind(&log, raw, max);
-	atomic_store_release(&fill_busy, 0);
-
+	int n = shim_logged_unwind(&log, raw, max);
+	if (n < 0)
+		return 0;       /* another thread fills: use the fast path */
+	t->sc_credit -= FILL_COST;
 	struct shim_sc *sc = t->sc;
 	sc->stats.fills++;
 	if (log.bad || n == 0) {        /* the fast unwinder does this one */

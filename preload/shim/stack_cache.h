@@ -39,8 +39,6 @@ void shim_sc_report(const struct shim_thread *t);
  * thread does not use the cache. */
 void shim_sc_thread_start(struct shim_thread *t);
 void shim_sc_thread_exit(struct shim_thread *t);
-void shim_sc_fork_prepare(void);
-void shim_sc_fork_done(void);
 void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st);
 
 /* 1 and *stack when the capture r (for this depth) was unwound before
