@@ -49,7 +49,7 @@ ANALYZER_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(ANALYZER_SRC))
 SHIM_PURE_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(SHIM_PURE))
 UNIT_SAN     := $(patsubst %.c,$(BUILD)/san/%.o,$(UNIT_SRC))
 
-ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -lm
+ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -lm -lpthread
 SHIM_LIBS     := -lunwind -lunwind-x86_64 -ldl -lpthread
 CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

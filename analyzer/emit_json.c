@@ -27,26 +27,81 @@
 #include "report.h"
 
 #define JW_DEPTH 32
+#define JW_BUF (1 << 16)
+
+/* Output buffer.  The report of a big graph is hundreds of MB written a
+ * few bytes at a time; even the unlocked stdio calls cost more per call
+ * than the copy itself, so the bytes collect here and go to the FILE in
+ * JW_BUF pieces. */
+struct jbuf {
+	FILE *f;
+	char *p, *end, *start;
+};
+
+static void jb_flush(struct jbuf *b)
+{
+	if (b->p > b->start)
+		fwrite_unlocked(b->start, 1, (size_t)(b->p - b->start), b->f);
+	b->p = b->start;
+}
+
+static inline void jb_put(struct jbuf *b, const void *s, size_t n)
+{
+	if (n > (size_t)(b->end - b->p)) {
+		jb_flush(b);
+		if (n > (size_t)(b->end - b->p)) {
+			fwrite_unlocked(s, 1, n, b->f);
+			return;
+		}
+	}
+	memcpy(b->p, s, n);
+	b->p += n;
+}
+
+static inline void jb_putc(struct jbuf *b, char c)
+{
+	if (b->p == b->end)
+		jb_flush(b);
+	*b->p++ = c;
+}
+
+static inline void jb_puts(struct jbuf *b, const char *s)
+{
+	jb_put(b, s, strlen(s));
+}
 
 struct jw {
-	FILE *f;
+	struct jbuf out;
 	int depth;
 	int base;                   /* extra indentation */
 	int count[JW_DEPTH];        /* items written at each level */
 	int after_key;
+	char buf[JW_BUF];
 };
 
-/* The report of a big graph is hundreds of MB: the output goes through
- * the unlocked stdio calls (the analyzer is single-threaded) and
- * indentation is written in one call, not a space at a time. */
+/* Not a memset: the buffer needs no zeroing. */
+static void jw_init(struct jw *w, FILE *f, int base)
+{
+	w->out = (struct jbuf){ f, w->buf, w->buf + sizeof(w->buf), w->buf };
+	w->depth = 0;
+	w->base = base;
+	memset(w->count, 0, sizeof(w->count));
+	w->after_key = 0;
+}
+
+static void jw_raw(struct jw *w, const char *s)
+{
+	jb_puts(&w->out, s);
+}
+
 static void jw_nl(struct jw *w)
 {
 	static const char spaces[] = "                                                                ";
 	int n = w->base + 2 * w->depth;
-	putc_unlocked('\n', w->f);
+	jb_putc(&w->out, '\n');
 	while (n > 0) {
 		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
-		fwrite_unlocked(spaces, 1, (size_t)k, w->f);
+		jb_put(&w->out, spaces, (size_t)k);
 		n -= k;
 	}
 }
@@ -60,7 +115,7 @@ static void jw_item(struct jw *w)
 	}
 	if (w->depth > 0) {
 		if (w->count[w->depth - 1]++)
-			putc_unlocked(',', w->f);
+			jb_putc(&w->out, ',');
 		jw_nl(w);
 	}
 }
@@ -68,7 +123,7 @@ static void jw_item(struct jw *w)
 static void jw_open(struct jw *w, char c)
 {
 	jw_item(w);
-	putc_unlocked(c, w->f);
+	jb_putc(&w->out, c);
 	if (w->depth < JW_DEPTH)
 		w->count[w->depth] = 0;
 	w->depth++;
@@ -79,14 +134,16 @@ static void jw_close(struct jw *w, char c)
 	w->depth--;
 	if (w->depth < JW_DEPTH && w->count[w->depth])
 		jw_nl(w);
-	putc_unlocked(c, w->f);
+	jb_putc(&w->out, c);
 }
+
+static void json_escape(struct jbuf *b, const char *str, size_t len);
 
 static void jw_key(struct jw *w, const char *k)
 {
 	jw_item(w);
-	rcp_json_string(w->f, k, strlen(k));
-	fputs(": ", w->f);
+	json_escape(&w->out, k, strlen(k));
+	jb_put(&w->out, ": ", 2);
 	w->after_key = 1;
 }
 
@@ -94,14 +151,21 @@ static void jw_str(struct jw *w, const char *s)
 {
 	jw_item(w);
 	if (s)
-		rcp_json_string(w->f, s, strlen(s));
+		json_escape(&w->out, s, strlen(s));
 	else
-		fputs("null", w->f);
+		jb_put(&w->out, "null", 4);
 }
 
-/* Digits of v in `base` (10 or 16, lower case) written to f: fprintf's
- * format parsing was a visible share of big reports. */
-static void jw_digits(FILE *f, uint64_t v, unsigned base)
+/* A string value of known length (may hold NULs). */
+static void jw_strn(struct jw *w, const char *s, size_t n)
+{
+	jw_item(w);
+	json_escape(&w->out, s, n);
+}
+
+/* Digits of v in `base` (10 or 16, lower case): fprintf's format parsing
+ * was a visible share of big reports. */
+static void jw_digits(struct jbuf *b, uint64_t v, unsigned base)
 {
 	char buf[24];
 	int i = (int)sizeof(buf);
@@ -109,44 +173,47 @@ static void jw_digits(FILE *f, uint64_t v, unsigned base)
 		buf[--i] = "0123456789abcdef"[v % base];
 		v /= base;
 	} while (v);
-	fwrite_unlocked(buf + i, 1, sizeof(buf) - (size_t)i, f);
+	jb_put(b, buf + i, sizeof(buf) - (size_t)i);
 }
 
 static void jw_u64(struct jw *w, uint64_t v)
 {
 	jw_item(w);
-	jw_digits(w->f, v, 10);
+	jw_digits(&w->out, v, 10);
 }
 
 static void jw_i64(struct jw *w, int64_t v)
 {
 	jw_item(w);
 	if (v < 0) {
-		putc_unlocked('-', w->f);
-		jw_digits(w->f, (uint64_t)0 - (uint64_t)v, 10);
+		jb_putc(&w->out, '-');
+		jw_digits(&w->out, (uint64_t)0 - (uint64_t)v, 10);
 	} else {
-		jw_digits(w->f, (uint64_t)v, 10);
+		jw_digits(&w->out, (uint64_t)v, 10);
 	}
 }
 
 static void jw_hex(struct jw *w, uint64_t v)
 {
 	jw_item(w);
-	fwrite_unlocked("\"0x", 1, 3, w->f);
-	jw_digits(w->f, v, 16);
-	putc_unlocked('"', w->f);
+	jb_put(&w->out, "\"0x", 3);
+	jw_digits(&w->out, v, 16);
+	jb_putc(&w->out, '"');
 }
 
 static void jw_bool(struct jw *w, int v)
 {
 	jw_item(w);
-	fputs(v ? "true" : "false", w->f);
+	if (v)
+		jb_put(&w->out, "true", 4);
+	else
+		jb_put(&w->out, "false", 5);
 }
 
 static void jw_null(struct jw *w)
 {
 	jw_item(w);
-	fputs("null", w->f);
+	jb_put(&w->out, "null", 4);
 }
 
 #define KU(w, k, v) do { jw_key(w, k); jw_u64(w, v); } while (0)
@@ -191,39 +258,66 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void rcp_json_string(FILE *f, const char *str, size_t len)
+/* \u00XX for a control character or a byte that is not UTF-8. */
+static void escape_u(struct jbuf *b, unsigned c)
+{
+	char u[6] = { '\\', 'u', '0', '0', "0123456789abcdef"[(c >> 4) & 15],
+		      "0123456789abcdef"[c & 15] };
+	jb_put(b, u, sizeof(u));
+}
+
+static void json_escape(struct jbuf *b, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
-	putc_unlocked('"', f);
+	jb_putc(b, '"');
 	for (size_t i = 0; i < len;) {
+		/* plain ASCII runs are copied in one piece */
+		size_t j = i;
+		while (j < len && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' &&
+		       s[j] != '\\')
+			j++;
+		if (j > i) {
+			jb_put(b, s + i, j - i);
+			i = j;
+			continue;
+		}
 		unsigned c = s[i];
 		switch (c) {
-		case '"': fputs("\\\"", f); i++; continue;
-		case '\\': fputs("\\\\", f); i++; continue;
-		case '\b': fputs("\\b", f); i++; continue;
-		case '\f': fputs("\\f", f); i++; continue;
-		case '\n': fputs("\\n", f); i++; continue;
-		case '\r': fputs("\\r", f); i++; continue;
-		case '\t': fputs("\\t", f); i++; continue;
+		case '"': jb_put(b, "\\\"", 2); i++; continue;
+		case '\\': jb_put(b, "\\\\", 2); i++; continue;
+		case '\b': jb_put(b, "\\b", 2); i++; continue;
+		case '\f': jb_put(b, "\\f", 2); i++; continue;
+		case '\n': jb_put(b, "\\n", 2); i++; continue;
+		case '\r': jb_put(b, "\\r", 2); i++; continue;
+		case '\t': jb_put(b, "\\t", 2); i++; continue;
 		default: break;
 		}
 		if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			escape_u(b, c);
 			i++;
 			continue;
 		}
 		size_t n = utf8_len(s + i, len - i);
 		if (n == 0) {
 			/* not UTF-8: keep the byte as the code point U+00XX */
-			fprintf(f, "\\u%04x", c);
+			escape_u(b, c);
 			i++;
 			continue;
 		}
-		fwrite_unlocked(s + i, 1, n, f);
+		jb_put(b, s + i, n);
 		i += n;
 	}
-	putc_unlocked('"', f);
+	jb_putc(b, '"');
+}
+
+void rcp_json_string(FILE *f, const char *str, size_t len)
+{
+	char tmp[512];
+	struct jbuf b = { f, tmp, tmp + sizeof(tmp), tmp };
+
+	json_escape(&b, str, len);
+	jb_flush(&b);
 }
 
 /* ---- report parts -------------------------------------------------------------- */
@@ -359,16 +453,14 @@ static void process(struct jw *w, const struct rcp_analysis *a)
 		KU(w, "pid", d->process.pid);
 		KU(w, "ppid", d->process.ppid);
 		jw_key(w, "exe");
-		jw_item(w);
-		rcp_json_string(w->f, d->exe, d->process.exe_len);
+		jw_strn(w, d->exe, d->process.exe_len);
 		jw_key(w, "argv");
 		jw_open(w, '[');
 		const char *p = d->argv, *end = d->argv + d->process.argv_len;
 		while (p < end) {
 			const char *nul = memchr(p, 0, (size_t)(end - p));
 			size_t n = nul ? (size_t)(nul - p) : (size_t)(end - p);
-			jw_item(w);
-			rcp_json_string(w->f, p, n);
+			jw_strn(w, p, n);
 			p += n + 1;
 		}
 		jw_close(w, ']');
@@ -398,8 +490,7 @@ static void process(struct jw *w, const struct rcp_analysis *a)
 		jw_open(w, '{');
 		KU(w, "pid", d->parent.parent_pid);
 		jw_key(w, "path");
-		jw_item(w);
-		rcp_json_string(w->f, d->parent_path, d->parent.path_len);
+		jw_strn(w, d->parent_path, d->parent.path_len);
 		KU(w, "fork_ts", d->parent.fork_ts);
 		KB(w, "readable", !a->parent_unreadable);
 		KU(w, "ancestors_replayed", a->nparents);
@@ -521,9 +612,7 @@ static void emit_one(FILE *f, const struct rcp_report *r, int indent,
 	const struct rcobj_results *res = a->res;
 	struct jw w;
 
-	memset(&w, 0, sizeof(w));
-	w.f = f;
-	w.base = indent;
+	jw_init(&w, f, indent);
 	jw_open(&w, '{');
 	KS(&w, "dump", a->dump.path);
 	KB(&w, "truncated", r->sum.truncated);
@@ -654,6 +743,7 @@ static void emit_one(FILE *f, const struct rcp_report *r, int indent,
 	jw_close(&w, ']');
 	KU(&w, "warnings_total", a->diag.nwarnings);
 	jw_close(&w, '}');
+	jb_flush(&w.out);
 }
 
 static void emit_multi(FILE *f, const struct rcp_report *const *r, size_t n,
@@ -694,19 +784,19 @@ static void emit_multi(FILE *f, const struct rcp_report *const *r, size_t n,
 		s.errors += r[i]->sum.errors;
 		s.truncated |= r[i]->sum.truncated;
 	}
-	fputs(n ? "\n  ],\n  \"summary\": " : "],\n  \"summary\": ", f);
 	struct jw w;
-	memset(&w, 0, sizeof(w));
-	w.f = f;
-	w.base = 2;
+	jw_init(&w, f, 2);
+	jw_raw(&w, n ? "\n  ],\n  \"summary\": " : "],\n  \"summary\": ");
 	summary(&w, &s);
 	if (o) {
-		fputs(",\n  \"suppression_rules\": ", f);
+		jw_raw(&w, ",\n  \"suppression_rules\": ");
 		supp_rules(&w, o->user);
 	}
 	if (o && o->base) {
-		fputs(",\n  \"baseline\": ", f);
+		jw_raw(&w, ",\n  \"baseline\": ");
 		baseline(&w, r, n, o->base);
 	}
-	fprintf(f, ",\n  \"truncated\": %s\n}\n", s.truncated ? "true" : "false");
+	jw_raw(&w, s.truncated ? ",\n  \"truncated\": true\n}\n"
+			       : ",\n  \"truncated\": false\n}\n");
+	jb_flush(&w.out);
 }

@@ -4,10 +4,15 @@
  *   - tab holds every live block exactly once, and every FREED address
  *     whose free is still in the ring (its qidx names that ring slot);
  *     used <= cap / 2.
- *   - The ring holds the last qn frees in order from qhead.  A ring slot
- *     whose address was allocated again (or freed again later) no longer
- *     owns a table entry: eviction deletes the entry only when it is FREED
- *     with qidx == that slot.
+ *   - It may also hold stale FREED entries: the ring slot they name was
+ *     overwritten by a later free (ring[qidx].addr != addr), so their free
+ *     has been forgotten and they count as absent.  Dropping them when
+ *     they go stale would cost a table lookup per free (the slot only
+ *     names the address); instead they are swept when the table fills.
+ *   - The ring holds the last qn frees, the oldest at slot qnext once it
+ *     is full.  A FREED entry owns its slot: a later free of the same
+ *     address needs an allocation in between, which makes the entry live
+ *     again, and its next free moves qidx to the new slot.
  *   - An allocation at an address still live means the old block was freed
  *     unseen (e.g. by a path the shim does not observe): the new block
  *     replaces it without an error.
@@ -111,14 +116,32 @@ static void delete_at(struct rcp_heap *h, struct rcp_block *b)
 	h->used--;
 }
 
+/* A FREED entry whose free is still remembered. */
+static int freed_known(const struct rcp_heap *h, const struct rcp_block *b)
+{
+	return h->ring && h->ring[b->qidx].addr == b->addr;
+}
+
+static int kept(const struct rcp_heap *h, const struct rcp_block *b)
+{
+	return b->addr && (!(b->flags & RCP_BLOCK_FREED) || freed_known(h, b));
+}
+
+/* The table is half full: rebuilds it without the stale entries, twice
+ * as large unless it is then at most 3/8 full (the sweep, O(cap), then
+ * comes again after cap/8 new addresses at the earliest), so the table
+ * stays proportional to the live blocks and the remembered frees. */
 static int grow(struct rcp_heap *h)
 {
-	size_t ncap = h->cap * 2;
+	size_t keep = 0;
+	for (size_t k = 0; k < h->cap; k++)
+		keep += (size_t)kept(h, &h->tab[k]);
+	size_t ncap = 8 * (keep + 1) <= 3 * h->cap ? h->cap : h->cap * 2;
 	struct rcp_block *nt = table_alloc(ncap);
 	if (!nt)
 		return -ENOMEM;
 	for (size_t k = 0; k < h->cap; k++) {
-		if (!h->tab[k].addr)
+		if (!kept(h, &h->tab[k]))
 			continue;
 		size_t i = slot_of(h->tab[k].addr, ncap);
 		while (nt[i].addr)
@@ -128,22 +151,11 @@ static int grow(struct rcp_heap *h)
 	table_free(h->tab, h->cap);
 	h->tab = nt;
 	h->cap = ncap;
+	h->used = keep;
 	return 0;
 }
 
-/* Forgets the oldest free when the ring is full. */
-static void evict_oldest(struct rcp_heap *h)
-{
-	size_t k = h->qhead;
-	struct rcp_block *b = lookup(h, h->ring[k].addr);
-
-	if (b && (b->flags & RCP_BLOCK_FREED) && b->qidx == k)
-		delete_at(h, b);
-	h->qhead = (h->qhead + 1) % RCP_QUARANTINE;
-	h->qn--;
-}
-
-/* Puts b (just freed) into the ring; the ring has room. */
+/* Puts b (just freed) into the ring, over the oldest free when full. */
 static void quarantine(struct rcp_heap *h, struct rcp_block *b,
 		       const struct rcp_where *w)
 {
@@ -156,7 +168,10 @@ static void quarantine(struct rcp_heap *h, struct rcp_block *b,
 			return;
 		}
 	}
-	size_t k = (h->qhead + h->qn++) % RCP_QUARANTINE;
+	size_t k = h->qnext;
+	h->qnext = (h->qnext + 1) % RCP_QUARANTINE;
+	if (h->qn < RCP_QUARANTINE)
+		h->qn++;
 	h->ring[k].addr = b->addr;
 	h->ring[k].at = *w;
 	b->flags = RCP_BLOCK_FREED;
@@ -211,7 +226,6 @@ int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 	b->addr = addr;
 	b->size = size;
 	b->stack = w->stack;
-	b->tid = w->tid;
 	b->flags = 0;
 	b->qidx = 0;
 	return 0;
@@ -222,17 +236,15 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 {
 	if (addr == 0)
 		return;                 /* free(NULL) */
-	/* make room first: eviction may move table entries */
-	if (h->qn == RCP_QUARANTINE) {
-		evict_oldest(h);
-		/* the entry evicted a few frees from now */
-		rcp_heap_prefetch(h, h->ring[(h->qhead + 8) % RCP_QUARANTINE].addr);
-	}
+	/* A full ring forgets its oldest free now, before the lookup: a free
+	 * of that very address is then no longer a double free. */
+	if (h->qn == RCP_QUARANTINE)
+		h->ring[h->qnext].addr = 0;
 	struct rcp_block *b = lookup(h, addr);
 	if (b && !(b->flags & RCP_BLOCK_FREED)) {
 		h->n--;
 		quarantine(h, b, w);
-	} else if (b) {
+	} else if (b && freed_known(h, b)) {
 		add_error(h, RCP_ERR_DOUBLE_FREE, addr, w, &h->ring[b->qidx].at);
 	} else if (!h->tolerate_invalid) {
 		add_error(h, RCP_ERR_INVALID_FREE, addr, w, NULL);

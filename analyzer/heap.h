@@ -7,8 +7,11 @@
  *
  * Freed addresses go to a bounded quarantine: the block stays in the same
  * table marked FREED, and a ring of the last RCP_QUARANTINE frees (address
- * and where it was freed) evicts the oldest.  A second free of a FREED
- * address is a double free with the first free's stack; memory stays
+ * and where it was freed) overwrites the oldest.  A second free of a FREED
+ * address whose free is still in the ring is a double free with the first
+ * free's stack.  An entry whose free the ring forgot is not looked up and
+ * deleted then (a second probe sequence per free): it is recognised as
+ * stale by its ring slot and swept when the table fills, so memory stays
  * bounded whatever the number of events, and every event costs one probe
  * sequence in one table (a separate quarantine index cost two more cache
  * misses per event).
@@ -34,10 +37,11 @@ struct rcp_block {
 	uint64_t addr;          /* 0 = empty slot */
 	uint64_t size;
 	uint32_t stack;
-	uint32_t flags;
-	uint32_t tid;
-	uint32_t qidx;          /* FREED: its ring slot */
+	uint16_t flags;
+	uint16_t qidx;          /* FREED: its ring slot */
 };
+
+_Static_assert(RCP_QUARANTINE <= 65536, "rcp_block.qidx is 16 bits");
 
 struct rcp_qent {
 	uint64_t addr;
@@ -50,7 +54,8 @@ struct rcp_heap {
 	size_t n;                       /* live blocks */
 	size_t used;                    /* live + FREED slots, <= cap / 2 */
 	struct rcp_qent *ring;          /* RCP_QUARANTINE entries, lazily */
-	size_t qhead, qn;
+	size_t qnext;                   /* the slot the next free goes to */
+	size_t qn;                      /* frees in the ring */
 	int tolerate_invalid;           /* history incomplete: no INVALID_FREE */
 	uint64_t replaced;              /* allocations over a live block */
 	uint64_t nerrors;               /* all errors */
@@ -68,8 +73,11 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 		      const struct rcp_where *w);
 /* Hint: addr will be looked up soon (the replay looks a few events
  * ahead so the cache misses of the table overlap).  Inline: it runs for
- * every heap event, and a call cost more than the hash. */
-static inline void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
+ * every heap event, and a call cost more than the hash.  Always: GCC
+ * deletes calls to a function that only prefetches (it passes for pure),
+ * and until it was forced inline this prefetch was never issued. */
+static inline __attribute__((always_inline))
+void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
 {
 	__builtin_prefetch(&h->tab[rcp_mix64(addr) & (h->cap - 1)]);
 }

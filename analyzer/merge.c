@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "streams.h"
 
@@ -65,14 +66,9 @@ int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss)
 	return 0;
 }
 
-static void settle(struct rcp_merge *m)
+/* The top stream s (index top) has moved on: restore the heap order. */
+static void reheap(struct rcp_merge *m, uint32_t top, const struct rcp_stream *s)
 {
-	if (!m->advance_top)
-		return;
-	m->advance_top = 0;
-	uint32_t top = m->heap[0];
-	struct rcp_stream *s = &m->ss->s[top];
-	rcp_stream_next(m->ss, s);
 	if (!s->done) {
 		/* fast path: still before the runner-up, so still the minimum
 		 * (one thread, or one thread's burst between others' events) */
@@ -86,6 +82,17 @@ static void settle(struct rcp_merge *m)
 	find_second(m);
 }
 
+static void settle(struct rcp_merge *m)
+{
+	if (!m->advance_top)
+		return;
+	m->advance_top = 0;
+	uint32_t top = m->heap[0];
+	struct rcp_stream *s = &m->ss->s[top];
+	rcp_stream_next(m->ss, s);
+	reheap(m, top, s);
+}
+
 const struct rcp_event *rcp_merge_next(struct rcp_merge *m)
 {
 	settle(m);
@@ -93,6 +100,55 @@ const struct rcp_event *rcp_merge_next(struct rcp_merge *m)
 		return NULL;
 	m->advance_top = 1;
 	return &m->ss->s[m->heap[0]].ev;
+}
+
+static inline void copy_event(struct rcp_event *to, const struct rcp_event *ev)
+{
+	/* the kinds decoded on the fast path use only the head of the
+	 * struct: heap-heavy dumps copy less than half of it */
+	if (rcp_kind_is_fast(ev->kind))
+		memcpy(to, ev, RCP_EVENT_FAST_BYTES);
+	else
+		*to = *ev;
+}
+
+size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
+		      uint64_t until, int *end)
+{
+	size_t n = 0;
+
+	/* Exactly rcp_merge_next() in a loop - the same events, the streams
+	 * decoded in the same order (so any warnings come in the same
+	 * order) - but the top stream's run is copied in a tight loop: while
+	 * its next event still sorts before the runner-up, the heap is not
+	 * looked at. */
+	while (n < max) {
+		settle(m);
+		if (m->n == 0) {
+			*end = 1;
+			return n;
+		}
+		uint32_t top = m->heap[0];
+		struct rcp_stream *s = &m->ss->s[top];
+		for (;;) {
+			if (s->ev.ts >= until) {
+				m->advance_top = 1;
+				*end = 1;
+				return n;
+			}
+			copy_event(&out[n++], &s->ev);
+			if (n == max) {
+				m->advance_top = 1;
+				return n;
+			}
+			rcp_stream_next(m->ss, s);
+			if (s->done || (m->second != UINT32_MAX &&
+					!before(m->ss, top, m->second)))
+				break;
+		}
+		reheap(m, top, s);
+	}
+	return n;
 }
 
 int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts)

@@ -50,8 +50,12 @@ static inline uint64_t rco_hash2(uint64_t h, uint64_t v)
 	return rco_mix64(h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2)));
 }
 
-/* Hint: key will be looked up soon; pulls its home cell into the cache. */
-static inline void rco_map_prefetch(const struct rco_map *m, uint64_t key)
+/* Hint: key will be looked up soon; pulls its home cell into the cache.
+ * always_inline: GCC takes a function whose only effect is a prefetch for
+ * a pure one and deletes calls to it (the call has no result to use), so
+ * an inline function that was not inlined early prefetched nothing. */
+static inline __attribute__((always_inline))
+void rco_map_prefetch(const struct rco_map *m, uint64_t key)
 {
 	if (m->cap)
 		__builtin_prefetch(&m->cells[rco_mix64(key) & (m->cap - 1)]);

@@ -205,6 +205,7 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 			break;
 		size_t n = rcp_stack_frames(ev, ips, RCP_STACK_MAX_FRAMES);
 		rc = rcp_stacks_define(&a->stacks, ev->id, ev->ts, ips, n);
+		rcp_sym_prewarm(a->sym, ips, n, ev->ts);
 		break;
 	}
 	case RCP_EV_STRING:
@@ -237,21 +238,27 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 	return rc;
 }
 
-/* Events are taken from the merge a few ahead of the replay, and what
- * each will touch is prefetched as it enters the window: the tables' cache
- * misses then overlap instead of adding up.  A refcount event needs two
- * dependent misses (address table, then the object), so its second
- * prefetch is issued when it is STAGE2 events from being replayed: by
- * then the first has landed, and the object still has STAGE2 events'
- * time to arrive.  At ~100 ns per graph event, 4 events cover a memory
- * round trip; 16 in the window leaves room for both stages. */
+/* Events are copied from the merge in batches (rcp_merge_fill, whose
+ * tight loop takes one thread's run of events without touching the
+ * heap), and what each will touch is prefetched LOOKAHEAD events before
+ * it is replayed: the tables' cache misses then overlap instead of adding
+ * up.  A refcount event needs two dependent misses (address table, then
+ * the object), so its second prefetch is issued when it is STAGE2 events
+ * from being replayed: by then the first has landed, and the object still
+ * has STAGE2 events' time to arrive.  At ~100 ns per graph event, 4
+ * events cover a memory round trip; 16 leaves room for both stages. */
 #ifndef LOOKAHEAD
 #define LOOKAHEAD 16
 #endif
 #define STAGE2 (LOOKAHEAD / 2)
-#if LOOKAHEAD & (LOOKAHEAD - 1)
-#error LOOKAHEAD must be a power of two
-#endif
+
+/* Small enough to stay in the cache next to the tables. */
+#define BATCH 512
+
+struct batch {
+	size_t n;
+	struct rcp_event ev[BATCH];
+};
 
 static void prefetch(struct rcp_analysis *a, const struct rcp_event *ev)
 {
@@ -297,15 +304,74 @@ static void prefetch2(struct rcp_analysis *a, const struct rcp_event *ev)
 	}
 }
 
+/* MALLOC, FREE and REALLOC are nearly every event of a heap-heavy dump:
+ * they skip dispatch() (a call and a switch over every kind) when no
+ * event is printed.  Same effect as dispatch(), which takes the other
+ * kinds. */
+static inline int replay_heap(struct rcp_analysis *a, const struct rcp_event *ev)
+{
+	struct rcp_where w = { ev->ts, a->seq, ev->tid, stack32(ev->stack) };
+
+	switch (ev->kind) {
+	case RCP_EV_MALLOC:
+	case RCP_EV_REALLOC_TO:
+		a->seq++;
+		return rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
+	case RCP_EV_FREE:
+	case RCP_EV_REALLOC_FROM:
+		a->seq++;
+		rcp_heap_release(&a->heap, ev->addr, &w);
+		return 0;
+	}
+	return dispatch(a, ev);
+}
+
+/* prefetch() with the heap kinds inline: a call and a switch per event
+ * were a visible share of a heap-heavy replay. */
+static inline void prefetch_any(struct rcp_analysis *a, const struct rcp_event *ev)
+{
+	if (ev->kind >= RCP_EV_MALLOC && ev->kind <= RCP_EV_REALLOC_TO)
+		rcp_heap_prefetch(&a->heap, ev->addr);
+	else
+		prefetch(a, ev);
+}
+
+static int replay_batch(struct rcp_analysis *a, const struct batch *b,
+			uint64_t *counts, int own)
+{
+	size_t n = b->n;
+	int heap_fast = !a->opt.dump_events;
+
+	/* the head of the batch: its first stage only, a little late */
+	for (size_t i = 0; i < n && i < LOOKAHEAD; i++)
+		prefetch_any(a, &b->ev[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (i + LOOKAHEAD < n)
+			prefetch_any(a, &b->ev[i + LOOKAHEAD]);
+		if (i + STAGE2 < n)
+			prefetch2(a, &b->ev[i + STAGE2]);
+		const struct rcp_event *ev = &b->ev[i];
+		counts[ev->kind]++;
+		if (own) {
+			if (a->events == 0)
+				a->first_ts = ev->ts;
+			a->last_ts = ev->ts;
+			a->events++;
+		}
+		int rc = heap_fast ? replay_heap(a, ev) : dispatch(a, ev);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Replays the events of d with ts < until; own: counted as this dump's. */
 static int replay_dump(struct rcp_analysis *a, struct rcp_dump *d,
 		       uint64_t until, int own)
 {
 	struct rcp_streams ss;
 	struct rcp_merge m;
-	struct rcp_event win[LOOKAHEAD];
-	size_t head = 0, n = 0;
-	int more = 1, rc;
+	int rc;
 
 	rc = rcp_streams_build(&ss, d, &a->diag);
 	if (rc)
@@ -317,37 +383,16 @@ static int replay_dump(struct rcp_analysis *a, struct rcp_dump *d,
 	if (own)
 		for (size_t i = 0; i < ss.n; i++)
 			a->nthreads += ss.s[i].nest == 0;
-	for (;;) {
-		while (more && n < LOOKAHEAD) {
-			const struct rcp_event *ev = rcp_merge_next(&m);
-			if (!ev || ev->ts >= until) {
-				more = 0;
-				break;
-			}
-			struct rcp_event *slot = &win[(head + n++) & (LOOKAHEAD - 1)];
-			if (rcp_kind_is_fast(ev->kind))
-				memcpy(slot, ev, RCP_EVENT_FAST_BYTES);
-			else
-				*slot = *ev;
-			prefetch(a, slot);
+	struct batch *b = malloc(sizeof(*b));
+	if (!b) {
+		rc = -ENOMEM;
+	} else {
+		int end = 0;
+		while (!rc && !end) {
+			b->n = rcp_merge_fill(&m, b->ev, BATCH, until, &end);
+			rc = replay_batch(a, b, counts, own);
 		}
-		if (n == 0)
-			break;
-		if (n > STAGE2)
-			prefetch2(a, &win[(head + STAGE2) & (LOOKAHEAD - 1)]);
-		const struct rcp_event *ev = &win[head];
-		head = (head + 1) & (LOOKAHEAD - 1);
-		n--;
-		counts[ev->kind]++;
-		if (own) {
-			if (a->events == 0)
-				a->first_ts = ev->ts;
-			a->last_ts = ev->ts;
-			a->events++;
-		}
-		rc = dispatch(a, ev);
-		if (rc)
-			break;
+		free(b);
 	}
 	rcp_merge_free(&m);
 out_streams:

@@ -69,6 +69,11 @@ int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss);
 /* The next event in ts order, or NULL.  The pointer is valid until the
  * next call. */
 const struct rcp_event *rcp_merge_next(struct rcp_merge *m);
+/* Copies the next events with ts < until to out[], up to max; sets *end
+ * when there are no more (the first one not < until is consumed, as by
+ * rcp_merge_next).  Returns how many. */
+size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
+		      uint64_t until, int *end);
 /* The ts of the next event without consuming it; 0 when none. */
 int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts);
 void rcp_merge_free(struct rcp_merge *m);

@@ -1,7 +1,10 @@
 /* symbolize.c - offline symbolization (see symbolize.h).
  *
  * Per module, on first use: dwfl_begin with the offline callbacks,
- * dwfl_report_elf(path) at the recorded load bias, compare build ids.
+ * dwfl_report_elf(path) at the recorded load bias, compare build ids
+ * (rcp_sym_mod_open).  The modules the replay saw in stacks are opened on
+ * a worker thread while the replay runs (sym_warm.h); the first lookup
+ * waits for it and takes them over.
  * Per ip, on first use: the DWARF scopes at ip - 1 give the inline chain
  * (innermost inlined_subroutine ... subprogram); the innermost frame's
  * file:line comes from the line table, each outer frame's from the
@@ -14,20 +17,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <uthash.h>
 
+#include "sym_warm.h"
 #include "symbolize.h"
 #include "util.h"
 
 #define INLINE_MAX 16
-
-struct modstate {
-	int tried;
-	int usable;             /* file found and build id matches */
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
-};
 
 struct cache_key {
 	uint64_t ip;
@@ -51,17 +47,12 @@ struct rcp_symbolizer {
 	const struct rcp_strtab *strs;
 	struct rcp_stacks *stacks;
 	size_t nms;
-	struct modstate *ms;
+	struct rcp_sym_mod *ms;
 	struct cache_ent *cache;
 	struct intern *strings;
-};
-
-static char *debuginfo_path;
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
+	struct rcp_sym_warm *warm;      /* opens modules during the replay */
+	uint8_t *queued;                /* per module: handed to warm */
+	size_t nqueued;
 };
 
 struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
@@ -74,6 +65,8 @@ struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
 	s->mods = mods;
 	s->strs = strs;
 	s->stacks = stacks;
+	/* without a worker everything is opened on first use, as before */
+	s->warm = rcp_sym_warm_new();
 	return s;
 }
 
@@ -94,10 +87,12 @@ void rcp_sym_destroy(struct rcp_symbolizer *s)
 		free(i->s);
 		free(i);
 	}
+	rcp_sym_warm_free(s->warm);
 	for (size_t k = 0; k < s->nms; k++)
 		if (s->ms[k].dwfl)
 			dwfl_end(s->ms[k].dwfl);
 	free(s->ms);
+	free(s->queued);
 	free(s);
 }
 
@@ -123,50 +118,68 @@ static const char *intern(struct rcp_symbolizer *s, const char *str)
 	return i->s;
 }
 
-static struct modstate *module_state(struct rcp_symbolizer *s, long idx)
+static struct rcp_sym_mod *module_state(struct rcp_symbolizer *s, long idx)
 {
 	if (idx < 0)
 		return NULL;
 	if ((size_t)idx >= s->nms) {
 		size_t n = s->mods->n;
-		struct modstate *ms = realloc(s->ms, n * sizeof(*ms));
+		struct rcp_sym_mod *ms = realloc(s->ms, n * sizeof(*ms));
 		if (!ms)
 			return NULL;
 		memset(ms + s->nms, 0, (n - s->nms) * sizeof(*ms));
 		s->ms = ms;
 		s->nms = n;
 	}
-	struct modstate *m = &s->ms[idx];
+	struct rcp_sym_mod *m = &s->ms[idx];
 	if (m->tried)
 		return m;
-	m->tried = 1;
+	if (rcp_sym_warm_take(s->warm, idx, m))
+		return m;
 
 	const struct rcp_module *rm = &s->mods->m[idx];
-	const char *path = rcp_strtab_name(s->strs, rm->path);
-	struct stat st;
-	/* only regular files: a damaged dump must not make us open a FIFO or
-	 * a device and block */
-	if (!path || !*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return m;
-	m->dwfl = dwfl_begin(&offline_callbacks);
-	if (!m->dwfl)
-		return m;
-	dwfl_report_begin(m->dwfl);
-	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1,
-				 rm->base, true);
-	dwfl_report_end(m->dwfl, NULL, NULL);
-	if (!m->mod)
-		return m;
-	if (rm->build_id_len) {
-		const unsigned char *bits;
-		GElf_Addr vaddr;
-		int len = dwfl_module_build_id(m->mod, &bits, &vaddr);
-		if (len != (int)rm->build_id_len ||
-		    memcmp(bits, rm->build_id, rm->build_id_len) != 0)
-			return m;       /* another build: don't trust it */
-	}
-	m->usable = 1;
+	rcp_sym_mod_open(m, rcp_strtab_name(s->strs, rm->path), rm->base,
+			 rm->build_id, rm->build_id_len);
 	return m;
+}
+
+/* Libdw is used by one thread at a time: the worker is done before the
+ * first lookup here. */
+static void warm_done(struct rcp_symbolizer *s)
+{
+	if (!s->warm)
+		return;
+	rcp_sym_warm_wait(s->warm);
+}
+
+void rcp_sym_prewarm(struct rcp_symbolizer *s, const uint64_t *ips, size_t n,
+		     uint64_t ts)
+{
+	long last = -1;
+
+	if (!s->warm)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		long idx = rcp_modules_find(s->mods, ips[i], ts);
+		if (idx < 0 || idx == last)
+			continue;
+		last = idx;
+		if ((size_t)idx >= s->nqueued) {
+			size_t nn = s->mods->n;
+			uint8_t *q = realloc(s->queued, nn);
+			if (!q)
+				return;
+			memset(q + s->nqueued, 0, nn - s->nqueued);
+			s->queued = q;
+			s->nqueued = nn;
+		}
+		if (s->queued[idx])
+			continue;
+		s->queued[idx] = 1;
+		const struct rcp_module *rm = &s->mods->m[idx];
+		rcp_sym_warm_add(s->warm, idx, rcp_strtab_name(s->strs, rm->path),
+				 rm->base, rm->build_id, rm->build_id_len);
+	}
 }
 
 static const char *die_name(Dwarf_Die *die)
@@ -182,7 +195,7 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /* Fills frames[] for addr in module m; returns the count (0 = nothing). */
-static size_t lookup_dwarf(struct rcp_symbolizer *s, struct modstate *m,
+static size_t lookup_dwarf(struct rcp_symbolizer *s, struct rcp_sym_mod *m,
 			   Dwarf_Addr addr, struct rcp_sym_frame *fr,
 			   size_t max)
 {
@@ -249,6 +262,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	static struct rcp_sym_frame oom_frame;
 	long idx = rcp_modules_find(s->mods, ip, ts);
 
+	warm_done(s);
 	memset(&key, 0, sizeof(key));
 	key.ip = ip;
 	key.module = idx;
@@ -262,7 +276,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	size_t n = 0;
 	const struct rcp_module *rm = idx >= 0 ? &s->mods->m[idx] : NULL;
 	const char *modpath = rm ? intern(s, rcp_strtab_name(s->strs, rm->path)) : NULL;
-	struct modstate *m = module_state(s, idx);
+	struct rcp_sym_mod *m = module_state(s, idx);
 	Dwarf_Addr addr = ip ? ip - 1 : 0;
 
 	if (m && m->usable) {

@@ -39,6 +39,12 @@ struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
 				      struct rcp_stacks *stacks);
 void rcp_sym_destroy(struct rcp_symbolizer *s);
 
+/* The replay saw a stack with these ips (defined at ts): the modules they
+ * lie in are opened on a worker thread meanwhile (sym_warm.h), so that
+ * the report does not wait for libdw to inflate their debug info. */
+void rcp_sym_prewarm(struct rcp_symbolizer *s, const uint64_t *ips, size_t n,
+		     uint64_t ts);
+
 /* The frames for one recorded ip (several when inlined; innermost first).
  * Returns the count (>= 1) and a pointer owned by the cache. */
 size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,

@@ -1,6 +1,7 @@
 /* test_heap.c - plain heap replay: leaks grouped by stack, double and
  * invalid frees, realloc, allocation over a live block, refcounted blocks
- * left out, the bounded quarantine; and the parent chain of a fork. */
+ * left out, the bounded quarantine and the sweep of forgotten frees; and
+ * the parent chain of a fork. */
 #include <check.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -93,6 +94,71 @@ START_TEST(test_quarantine_bounded)
 	ck_assert_uint_eq(h.nerrors, 2);
 	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_INVALID_FREE);
 	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_DOUBLE_FREE);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
+/* Forgotten frees stay in the table until it fills, then are swept: the
+ * table does not grow with the number of distinct addresses freed, and
+ * a forgotten address behaves as never seen (its free is invalid, its
+ * reallocation a fresh block). */
+START_TEST(test_quarantine_sweep)
+{
+	struct rcp_heap h;
+	struct rcp_where w = at(1, 0);
+	const uint64_t n = 8 * (uint64_t)RCP_QUARANTINE;
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	ck_assert_int_eq(rcp_heap_alloc(&h, 16, 1, &w), 0);   /* stays live */
+	for (uint64_t i = 1; i <= n; i++) {
+		ck_assert_int_eq(rcp_heap_alloc(&h, 16 + i * 32, 8, &w), 0);
+		rcp_heap_release(&h, 16 + i * 32, &w);
+	}
+	ck_assert_uint_le(h.cap, 4 * (size_t)RCP_QUARANTINE + 1024);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_ptr_nonnull(rcp_heap_find(&h, 16));
+	/* the oldest free was forgotten, the newest is remembered */
+	rcp_heap_release(&h, 16 + 32, &w);
+	rcp_heap_release(&h, 16 + n * 32, &w);
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_DOUBLE_FREE);
+	/* reallocating a forgotten address makes a live block again */
+	ck_assert_int_eq(rcp_heap_alloc(&h, 16 + 64, 5, &w), 0);
+	ck_assert_uint_eq(h.n, 2);
+	ck_assert_uint_eq(rcp_heap_find(&h, 16 + 64)->size, 5);
+	rcp_heap_release(&h, 16 + 64, &w);
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_uint_eq(h.n, 1);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
+/* While the ring is full every free forgets the oldest free first, even
+ * one that fails; the slot it frees is taken by the next successful free,
+ * and until then failed frees forget nothing more. */
+START_TEST(test_quarantine_full_error)
+{
+	struct rcp_heap h;
+	struct rcp_where w = at(1, 0);
+	const uint64_t q = RCP_QUARANTINE;
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	for (uint64_t i = 1; i <= q; i++) {
+		ck_assert_int_eq(rcp_heap_alloc(&h, i * 32, 8, &w), 0);
+		rcp_heap_release(&h, i * 32, &w);
+	}
+	rcp_heap_release(&h, 0x7000000, &w);    /* invalid; forgets #1 */
+	ck_assert_int_eq(rcp_heap_alloc(&h, 0x8000000, 8, &w), 0);
+	rcp_heap_release(&h, 0x8000000, &w);    /* into #1's slot */
+	rcp_heap_release(&h, 32, &w);           /* forgets #2; #1 invalid */
+	rcp_heap_release(&h, 64, &w);           /* #2 invalid */
+	rcp_heap_release(&h, 96, &w);           /* #3 still remembered */
+	ck_assert_uint_eq(h.nerrors, 4);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[2].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[3].kind, RCP_ERR_DOUBLE_FREE);
 	rcp_heap_free_all(&h);
 }
 END_TEST
@@ -226,6 +292,8 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_table_many_blocks);
 	tcase_add_test(tc, test_double_and_invalid_free);
 	tcase_add_test(tc, test_quarantine_bounded);
+	tcase_add_test(tc, test_quarantine_sweep);
+	tcase_add_test(tc, test_quarantine_full_error);
 	tcase_add_test(tc, test_replay_leaks_realloc_rc);
 	tcase_add_test(tc, test_parent_chain);
 	suite_add_tcase(s, tc);
