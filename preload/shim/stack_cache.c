@@ -25,7 +25,7 @@
  *
  * Structure.  The read sequences of one capture point form a trie (see
  * struct sc_node); a shortcut table finds most sequences with one hash
- * probe (struct sc_shortcut).  A hit costs a register capture, the probe
+ * probe (struct sc_record).  A hit costs a register capture, the probe
  * and one compare per word read (~25 for a 20-frame stack); the bench's
  * malloc churn spends ~40 ns per stack here against ~150 ns in
  * unw_backtrace plus hashing and interning.  A fill is slow (the generic
@@ -54,8 +54,8 @@
 #define SC_READS_MAX    SHIM_LOG_READS_MAX
 #define SC_FANOUT_MAX   16u     /* children of a node */
 #define SC_PLAN_MAX     24u     /* stack words of a point's shortcut key */
-#define SC_SHORTCUTS    16384u  /* shortcut entries per thread */
-#define SC_SEQ_WORDS    262144u /* their recorded reads, in total */
+#define SC_SHORTCUTS    16384u  /* shortcut slots per thread */
+#define SC_REC_WORDS    524288u /* their records, in 8-byte words */
 #define SC_RAW_MAX      (SHIM_DEPTH_MAX + 8)
 #define CREDIT_MAX      65536
 #define FILL_COST       256     /* credits a fill costs ... */
@@ -106,25 +106,30 @@ struct sc_root {
  * share a frame layout those words are their return addresses and the
  * key is stable; where they are another chain's locals it changes from
  * call to call, the shortcut misses and the trie answers.  Either way a
- * hit has compared every read of its sequence. */
-struct sc_shortcut {
+ * hit has compared every read of its sequence.  The slot table is small
+ * (4 bytes a slot) and a record is one contiguous run of words, so a hit
+ * costs about one cache miss. */
+struct sc_record {
 	uint64_t key;
 	uint32_t gen;
 	uint32_t stack;
-	uint32_t seq, nseq;     /* its reads in seq_loc/seq_val */
+	uint32_t n;             /* reads; then loc[n] (padded), val[n] */
+	uint32_t pad;
 };
+
+#define REC_HEAD_WORDS  (sizeof(struct sc_record) / 8)
 
 struct shim_sc {
 	uint64_t dl_gen;        /* shim_dl_gen the trie belongs to */
 	uint32_t gen;
-	uint32_t nnodes, nbranches, nseq;
+	uint32_t nnodes, nbranches;
+	uint32_t nrec;          /* words used in rec */
 	struct shim_sc_stats stats;
 	struct sc_root root[SC_ROOTS];
 	struct sc_node node[SC_NODES];
 	struct sc_branch branch[SC_BRANCHES];
-	struct sc_shortcut cut[SC_SHORTCUTS];
-	uint32_t seq_loc[SC_SEQ_WORDS];
-	uint64_t seq_val[SC_SEQ_WORDS];
+	uint32_t cut[SC_SHORTCUTS];     /* word index of a record, 0: none */
+	uint64_t rec[SC_REC_WORDS];
 };
 
 static int sc_enabled = 1;
@@ -219,7 +224,7 @@ static void forget_all(struct shim_sc *sc)
 {
 	sc->nnodes = 1;
 	sc->nbranches = 0;
-	sc->nseq = 0;
+	sc->nrec = 1;           /* word 0 stays unused: cut 0 is "none" */
 	if (++sc->gen == 0) {   /* wrapped: forget every root for real */
 		memset(sc->root, 0, sizeof(sc->root));
 		sc->gen = 1;
@@ -306,22 +311,43 @@ static inline uint64_t shortcut_key(const struct sc_root *rt,
 }
 
 /* Shortcuts live in pairs: a key may use either slot of its pair. */
-static inline struct sc_shortcut *shortcut_pair(struct shim_sc *sc,
-						uint64_t key)
+/* Shortcuts live in pairs of slots: a key may use either of its pair. */
+static inline uint32_t *shortcut_pair(struct shim_sc *sc, uint64_t key)
 {
 	return &sc->cut[(key >> 18) & (SC_SHORTCUTS - 2)];
 }
 
-static inline int shortcut_holds(const struct shim_sc *sc,
-				 const struct sc_shortcut *c,
-				 const struct shim_regs *r)
+static inline const struct sc_record *record_at(const struct shim_sc *sc,
+					       uint32_t word)
 {
-	const uint32_t *loc = &sc->seq_loc[c->seq];
-	const uint64_t *val = &sc->seq_val[c->seq];
+	return (const struct sc_record *)(const void *)&sc->rec[word];
+}
+
+static inline int record_holds(const struct sc_record *c,
+			       const struct shim_regs *r)
+{
+	const uint32_t *loc = (const uint32_t *)(c + 1);
+	const uint64_t *val = (const uint64_t *)(const void *)
+			      (loc + ((c->n + 1) & ~1u));
 	uint64_t diff = 0;
-	for (uint32_t i = 0; i < c->nseq; i++)
+	for (uint32_t i = 0; i < c->n; i++)
 		diff |= read_loc(r, loc[i]) ^ val[i];
 	return diff == 0;
+}
+
+/* The shortcut record of key that holds now, or NULL. */
+static inline const struct sc_record *
+shortcut_find(struct shim_sc *sc, uint64_t key, const struct shim_regs *r)
+{
+	const uint32_t *pair = shortcut_pair(sc, key);
+	for (unsigned w = 0; w < 2; w++) {
+		if (!pair[w])
+			continue;
+		const struct sc_record *c = record_at(sc, pair[w]);
+		if (c->key == key && c->gen == sc->gen && record_holds(c, r))
+			return c;
+	}
+	return NULL;
 }
 
 /* Stores a read sequence as the shortcut of its key.  When the words
@@ -331,24 +357,27 @@ static void shortcut_add(struct shim_sc *sc, const struct sc_root *rt,
 			 const struct shim_regs *r, const uint32_t *loc,
 			 const uint64_t *val, uint32_t n, uint32_t stack)
 {
-	if (n > SC_SEQ_WORDS)
+	uint32_t words = (uint32_t)REC_HEAD_WORDS + (n + 1) / 2 + n;
+	if (words >= SC_REC_WORDS)
 		return;
-	if (sc->nseq + n > SC_SEQ_WORDS) {
+	if (sc->nrec + words > SC_REC_WORDS) {
 		memset(sc->cut, 0, sizeof(sc->cut));
-		sc->nseq = 0;
+		sc->nrec = 1;
 	}
 	uint64_t key = shortcut_key(rt, r);
-	struct sc_shortcut *pair = shortcut_pair(sc, key);
-	/* Newest first; another key's shortcut moves to the second slot. */
-	if (pair[0].gen == sc->gen && pair[0].key != key)
+	uint32_t *pair = shortcut_pair(sc, key);
+	uint32_t at = sc->nrec;
+	sc->nrec += words;
+	struct sc_record *c = (struct sc_record *)(void *)&sc->rec[at];
+	*c = (struct sc_record){ .key = key, .gen = sc->gen, .stack = stack,
+				 .n = n };
+	uint32_t *rloc = (uint32_t *)(c + 1);
+	memcpy(rloc, loc, sizeof(loc[0]) * n);
+	memcpy(rloc + ((n + 1) & ~1u), val, sizeof(val[0]) * n);
+	/* Newest first; another key's record moves to the second slot. */
+	if (pair[0] && record_at(sc, pair[0])->key != key)
 		pair[1] = pair[0];
-	struct sc_shortcut *c = &pair[0];
-	*c = (struct sc_shortcut){ .key = key, .gen = sc->gen,
-				   .stack = stack, .seq = sc->nseq,
-				   .nseq = n };
-	memcpy(&sc->seq_loc[sc->nseq], loc, sizeof(loc[0]) * n);
-	memcpy(&sc->seq_val[sc->nseq], val, sizeof(val[0]) * n);
-	sc->nseq += n;
+	pair[0] = at;
 }
 
 static inline uint32_t find_child(const struct shim_sc *sc,
@@ -375,11 +404,8 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 	const struct sc_root *rt = root_of(sc, r, depth, 0);
 	if (!rt)
 		goto miss;
-	uint64_t key = shortcut_key(rt, r);
-	const struct sc_shortcut *cut = shortcut_pair(sc, key);
-	if (cut->key != key)
-		cut++;
-	if (cut->key == key && cut->gen == sc->gen && shortcut_holds(sc, cut, r)) {
+	const struct sc_record *cut = shortcut_find(sc, shortcut_key(rt, r), r);
+	if (cut) {
 		sc->stats.hits++;
 		sc->stats.shortcut_hits++;
 		if (t->sc_credit < CREDIT_MAX)
@@ -514,6 +540,7 @@ static struct shim_sc *sc_create(void)
 	struct shim_sc *sc = m;
 	sc->gen = 1;
 	sc->nnodes = 1;
+	sc->nrec = 1;
 	sc->dl_gen = atomic_load_relaxed(&shim_dl_gen);
 	return sc;
 }
