@@ -8,6 +8,8 @@
  * pointer (a VLA), and code changing under the cache (dlopen/dlclose).
  */
 #include <check.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "recorder.h"
@@ -308,6 +310,35 @@ START_TEST(test_disabled)
 }
 END_TEST
 
+/* A signal handler on an alternate stack: its sp is outside the thread's
+ * stack, where the cache cannot know the memory stays mapped. */
+static struct shim_thread *alt_t;
+static struct capture alt_c[2];
+
+static void on_alt(int sig)
+{
+	(void)sig;
+	SAME_SITE_LOOP(i, 2)
+		chain(1, 0, alt_t, &alt_c[i]);
+}
+
+START_TEST(test_alternate_stack_not_cached)
+{
+	alt_t = new_thread();
+	stack_t ss = { .ss_size = 1 << 16 };
+	ss.ss_sp = malloc(ss.ss_size);
+	ck_assert_ptr_nonnull(ss.ss_sp);
+	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
+	struct sigaction sa = { .sa_handler = on_alt, .sa_flags = SA_ONSTACK };
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR2, &sa, NULL), 0);
+	raise(SIGUSR2);
+	ck_assert_int_eq(alt_c[0].how, HOW_FAST);
+	ck_assert_int_eq(alt_c[1].how, HOW_FAST);
+	ck_assert_int_gt(alt_c[1].nfast, 0);
+}
+END_TEST
+
 Suite *stack_cache_suite(void)
 {
 	Suite *s = suite_create("stack_cache");
@@ -321,6 +352,7 @@ Suite *stack_cache_suite(void)
 	tcase_add_test(tc, test_no_stack_bounds_no_cache);
 	tcase_add_test(tc, test_fills_need_credit);
 	tcase_add_test(tc, test_disabled);
+	tcase_add_test(tc, test_alternate_stack_not_cached);
 	suite_add_tcase(s, tc);
 	return s;
 }
