@@ -112,6 +112,15 @@ static inline void copy_event(struct rcp_event *to, const struct rcp_event *ev)
 		*to = *ev;
 }
 
+/* (ts, a) sorts before stream b's head: before() for an event that is not
+ * (yet) its stream's head. */
+static inline int ts_before(const struct rcp_streams *ss, uint64_t ta,
+			    uint32_t a, uint32_t b)
+{
+	uint64_t tb = ss->s[b].ev.ts;
+	return ta < tb || (ta == tb && a < b);
+}
+
 size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 		      uint64_t until, int *end)
 {
@@ -119,9 +128,11 @@ size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 
 	/* Exactly rcp_merge_next() in a loop - the same events, the streams
 	 * decoded in the same order (so any warnings come in the same
-	 * order) - but the top stream's run is copied in a tight loop: while
-	 * its next event still sorts before the runner-up, the heap is not
-	 * looked at. */
+	 * order) - but the top stream's run goes straight to out[]: its
+	 * events are decoded into their place in the batch (no copy of each
+	 * through the stream's head), and while they sort before the
+	 * runner-up the heap is not looked at.  The event that ends the run
+	 * becomes the stream's head again. */
 	while (n < max) {
 		settle(m);
 		if (m->n == 0) {
@@ -130,21 +141,32 @@ size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 		}
 		uint32_t top = m->heap[0];
 		struct rcp_stream *s = &m->ss->s[top];
+		if (s->ev.ts >= until) {
+			m->advance_top = 1;
+			*end = 1;
+			return n;
+		}
+		copy_event(&out[n++], &s->ev);
 		for (;;) {
-			if (s->ev.ts >= until) {
-				m->advance_top = 1;
-				*end = 1;
-				return n;
-			}
-			copy_event(&out[n++], &s->ev);
 			if (n == max) {
+				/* out[n - 1] was handed out, the stream is
+				 * positioned after it: settle() advances */
 				m->advance_top = 1;
 				return n;
 			}
-			rcp_stream_next(m->ss, s);
-			if (s->done || (m->second != UINT32_MAX &&
-					!before(m->ss, top, m->second)))
+			struct rcp_event *e = &out[n];
+			if (s->done || !rcp_decode_fast(&s->p, s->end, &s->st, e)) {
+				rcp_stream_advance(m->ss, s);
 				break;
+			}
+			e->tid = s->tid;
+			e->nest = s->nest;
+			if (e->ts >= until || (m->second != UINT32_MAX &&
+					       !ts_before(m->ss, e->ts, top, m->second))) {
+				copy_event(&s->ev, e);
+				break;
+			}
+			n++;
 		}
 		reheap(m, top, s);
 	}
