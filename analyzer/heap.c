@@ -65,6 +65,7 @@ int rcp_heap_init(struct rcp_heap *h)
 void rcp_heap_free_all(struct rcp_heap *h)
 {
 	table_free(h->tab, h->cap);
+	table_free(h->spare, h->cap);
 	free(h->ring);
 	free(h->errors);
 	memset(h, 0, sizeof(*h));
@@ -72,20 +73,14 @@ void rcp_heap_free_all(struct rcp_heap *h)
 
 static size_t slot_of(uint64_t addr, size_t cap)
 {
-	return (size_t)rcp_mix64(addr) & (cap - 1);
+	return (size_t)rcp_heap_hash(addr) & (cap - 1);
 }
 
-/* The entry for addr (live or FREED), or NULL. */
+/* The entry for addr (live or FREED), or NULL; addr != 0. */
 static struct rcp_block *lookup(const struct rcp_heap *h, uint64_t addr)
 {
-	size_t mask = h->cap - 1;
-	for (size_t i = slot_of(addr, h->cap);; i = (i + 1) & mask) {
-		struct rcp_block *b = &h->tab[i];
-		if (b->addr == addr)
-			return b;
-		if (b->addr == 0)
-			return NULL;
-	}
+	struct rcp_block *b = rcp_heap_probe(h, addr, rcp_heap_hash(addr));
+	return b->addr ? b : NULL;
 }
 
 const struct rcp_block *rcp_heap_find(const struct rcp_heap *h, uint64_t addr)
@@ -127,20 +122,46 @@ static int kept(const struct rcp_heap *h, const struct rcp_block *b)
 	return b->addr && (!(b->flags & RCP_BLOCK_FREED) || freed_known(h, b));
 }
 
+/* How far ahead the sweep prefetches the ring slots of FREED entries:
+ * the slots are in free order, not table order, and a miss per entry made
+ * the sweep a visible part of a replay. */
+#define SWEEP_AHEAD 16
+
+static inline void prefetch_slot(const struct rcp_heap *h, size_t k)
+{
+	if (h->ring && k + SWEEP_AHEAD < h->cap)
+		__builtin_prefetch(&h->ring[h->tab[k + SWEEP_AHEAD].qidx]);
+}
+
 /* The table is half full: rebuilds it without the stale entries, twice
  * as large unless it is then at most 3/8 full (the sweep, O(cap), then
  * comes again after cap/8 new addresses at the earliest), so the table
- * stays proportional to the live blocks and the remembered frees. */
+ * stays proportional to the live blocks and the remembered frees.
+ *
+ * A rebuild at the same size - every sweep of a heap whose live blocks
+ * stay about the same - goes into the previous table, kept as the spare:
+ * a fresh table's first writes each fault in a zero page, and those
+ * faults cost more than the sweep itself. */
 static int grow(struct rcp_heap *h)
 {
 	size_t keep = 0;
-	for (size_t k = 0; k < h->cap; k++)
+	for (size_t k = 0; k < h->cap; k++) {
+		prefetch_slot(h, k);
 		keep += (size_t)kept(h, &h->tab[k]);
+	}
 	size_t ncap = 8 * (keep + 1) <= 3 * h->cap ? h->cap : h->cap * 2;
-	struct rcp_block *nt = table_alloc(ncap);
+	struct rcp_block *nt;
+	if (ncap == h->cap && h->spare) {
+		nt = h->spare;
+		h->spare = NULL;
+		memset(nt, 0, ncap * sizeof(*nt));
+	} else {
+		nt = table_alloc(ncap);
+	}
 	if (!nt)
 		return -ENOMEM;
 	for (size_t k = 0; k < h->cap; k++) {
+		prefetch_slot(h, k);
 		if (!kept(h, &h->tab[k]))
 			continue;
 		size_t i = slot_of(h->tab[k].addr, ncap);
@@ -148,7 +169,13 @@ static int grow(struct rcp_heap *h)
 			i = (i + 1) & (ncap - 1);
 		nt[i] = h->tab[k];
 	}
-	table_free(h->tab, h->cap);
+	if (ncap == h->cap) {
+		h->spare = h->tab;
+	} else {
+		table_free(h->tab, h->cap);
+		table_free(h->spare, h->cap);
+		h->spare = NULL;
+	}
 	h->tab = nt;
 	h->cap = ncap;
 	h->used = keep;
@@ -199,56 +226,52 @@ static void add_error(struct rcp_heap *h, enum rcp_error_kind kind,
 	}
 }
 
-int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
-		   const struct rcp_where *w)
+int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
+			 uint64_t size, uint32_t stack)
 {
 	if (addr == 0)
 		return 0;               /* failed allocation */
-	struct rcp_block *b = lookup(h, addr);
-	if (!b) {
-		if (2 * (h->used + 1) > h->cap) {
-			int rc = grow(h);
-			if (rc)
-				return rc;
-		}
-		size_t mask = h->cap - 1;
-		size_t i = slot_of(addr, h->cap);
-		while (h->tab[i].addr)
-			i = (i + 1) & mask;
-		b = &h->tab[i];
-		h->used++;
-		h->n++;
-	} else if (b->flags & RCP_BLOCK_FREED) {
-		h->n++;                 /* reused: its ring slot no longer owns it */
-	} else {
-		h->replaced++;
+	if (2 * (h->used + 1) > h->cap) {
+		int rc = grow(h);
+		if (rc)
+			return rc;
 	}
+	/* the slot moved if the table grew: the probe ends elsewhere */
+	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
+	h->used++;
+	h->n++;
 	b->addr = addr;
 	b->size = size;
-	b->stack = w->stack;
+	b->stack = stack;
 	b->flags = 0;
 	b->qidx = 0;
 	return 0;
 }
 
-void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
-		      const struct rcp_where *w)
+void rcp_heap_release_slow(struct rcp_heap *h, struct rcp_block *b,
+			   uint64_t addr, const struct rcp_where *w)
 {
-	if (addr == 0)
-		return;                 /* free(NULL) */
-	/* A full ring forgets its oldest free now, before the lookup: a free
-	 * of that very address is then no longer a double free. */
-	if (h->qn == RCP_QUARANTINE)
-		h->ring[h->qnext].addr = 0;
-	struct rcp_block *b = lookup(h, addr);
-	if (b && !(b->flags & RCP_BLOCK_FREED)) {
-		h->n--;
+	if (b->addr && !(b->flags & RCP_BLOCK_FREED)) {
+		h->n--;                 /* the first free: the ring is made */
 		quarantine(h, b, w);
-	} else if (b && freed_known(h, b)) {
+	} else if (b->addr && freed_known(h, b)) {
 		add_error(h, RCP_ERR_DOUBLE_FREE, addr, w, &h->ring[b->qidx].at);
 	} else if (!h->tolerate_invalid) {
 		add_error(h, RCP_ERR_INVALID_FREE, addr, w, NULL);
 	}
+}
+
+int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
+		   const struct rcp_where *w)
+{
+	return rcp_heap_alloc_hashed(h, addr, rcp_heap_hash(addr), size,
+				     w->stack);
+}
+
+void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
+		      const struct rcp_where *w)
+{
+	rcp_heap_release_hashed(h, addr, rcp_heap_hash(addr), w);
 }
 
 void rcp_heap_mark_rc(struct rcp_heap *h, uint64_t block)

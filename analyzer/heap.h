@@ -51,6 +51,7 @@ struct rcp_qent {
 struct rcp_heap {
 	struct rcp_block *tab;
 	size_t cap;                     /* a power of two */
+	struct rcp_block *spare;        /* NULL, or a table of cap slots */
 	size_t n;                       /* live blocks */
 	size_t used;                    /* live + FREED slots, <= cap / 2 */
 	struct rcp_qent *ring;          /* RCP_QUARANTINE entries, lazily */
@@ -71,16 +72,117 @@ int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 /* FREE / REALLOC_FROM; records double/invalid frees. */
 void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 		      const struct rcp_where *w);
-/* Hint: addr will be looked up soon (the replay looks a few events
- * ahead so the cache misses of the table overlap).  Inline: it runs for
- * every heap event, and a call cost more than the hash.  Always: GCC
- * deletes calls to a function that only prefetches (it passes for pure),
- * and until it was forced inline this prefetch was never issued. */
+
+/* An address's hash: where its probe sequence starts in any table size.
+ * The replay hashes each address once, for its prefetch and its event
+ * (rcp_heap_alloc_hashed, rcp_heap_release_hashed). */
+static inline uint64_t rcp_heap_hash(uint64_t addr)
+{
+	return rcp_mix64(addr);
+}
+
+/* Hint: the address of this hash will be looked up soon (the replay looks
+ * a few events ahead so the cache misses of the table overlap).  Inline:
+ * it runs for every heap event, and a call cost more than the hash.
+ * Always: GCC deletes calls to a function that only prefetches (it passes
+ * for pure), and until it was forced inline this prefetch was never
+ * issued. */
+static inline __attribute__((always_inline))
+void rcp_heap_prefetch_hashed(const struct rcp_heap *h, uint64_t hash)
+{
+	__builtin_prefetch(&h->tab[hash & (h->cap - 1)]);
+}
+
 static inline __attribute__((always_inline))
 void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
 {
-	__builtin_prefetch(&h->tab[rcp_mix64(addr) & (h->cap - 1)]);
+	rcp_heap_prefetch_hashed(h, rcp_heap_hash(addr));
 }
+
+/* ---- Inline fast paths ---------------------------------------------------
+ *
+ * rcp_heap_alloc and rcp_heap_release are these with the hash computed;
+ * the replay's heap loop calls them directly so that the common cases (a
+ * new block in a table with room, the free of a live block) cost no call.
+ * What is rare - a table to grow, the first free, a bad free - is out of
+ * line in heap.c. */
+
+/* The entry of addr (live or FREED), or the empty slot that ends its probe
+ * sequence, where addr would be inserted.  The table always has empty
+ * slots (used <= cap / 2). */
+static inline struct rcp_block *rcp_heap_probe(const struct rcp_heap *h,
+					       uint64_t addr, uint64_t hash)
+{
+	size_t mask = h->cap - 1;
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		struct rcp_block *b = &h->tab[i];
+		if (b->addr == addr || b->addr == 0)
+			return b;
+	}
+}
+
+/* Out of line: addr is 0, or is new and the table must grow first. */
+int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
+			 uint64_t size, uint32_t stack);
+/* Out of line: the free of addr, whose probe ended at b, that is not the
+ * free of a live block with the ring in place. */
+void rcp_heap_release_slow(struct rcp_heap *h, struct rcp_block *b,
+			   uint64_t addr, const struct rcp_where *w);
+
+/* rcp_heap_alloc with hash = rcp_heap_hash(addr) and the where's stack. */
+static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
+					uint64_t hash, uint64_t size,
+					uint32_t stack)
+{
+	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
+	if (b->addr == 0) {
+		/* addr 0 (a failed allocation) ends here too: its probe
+		 * stops at the first empty slot */
+		if (addr == 0 || 2 * (h->used + 1) > h->cap)
+			return rcp_heap_insert_slow(h, addr, hash, size, stack);
+		h->used++;
+		h->n++;
+	} else if (b->flags & RCP_BLOCK_FREED) {
+		h->n++;                 /* reused: its ring slot no longer owns it */
+	} else {
+		h->replaced++;          /* freed unseen, see heap.c */
+	}
+	b->addr = addr;
+	b->size = size;
+	b->stack = stack;
+	b->flags = 0;
+	b->qidx = 0;
+	return 0;
+}
+
+/* rcp_heap_release with hash = rcp_heap_hash(addr). */
+static inline void rcp_heap_release_hashed(struct rcp_heap *h, uint64_t addr,
+					   uint64_t hash,
+					   const struct rcp_where *w)
+{
+	if (addr == 0)
+		return;                 /* free(NULL) */
+	/* A full ring forgets its oldest free now, before the lookup: a free
+	 * of that very address is then no longer a double free. */
+	if (h->qn == RCP_QUARANTINE)
+		h->ring[h->qnext].addr = 0;
+	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
+	if (b->addr == 0 || (b->flags & RCP_BLOCK_FREED) || !h->ring) {
+		rcp_heap_release_slow(h, b, addr, w);
+		return;
+	}
+	/* into the ring, over the oldest free when full */
+	size_t k = h->qnext;
+	h->qnext = (k + 1) % RCP_QUARANTINE;
+	if (h->qn < RCP_QUARANTINE)
+		h->qn++;
+	h->n--;
+	h->ring[k].addr = addr;
+	h->ring[k].at = *w;
+	b->flags = RCP_BLOCK_FREED;
+	b->qidx = (uint16_t)k;
+}
+
 /* RC_NEW: the block at `block` holds a refcounted object. */
 void rcp_heap_mark_rc(struct rcp_heap *h, uint64_t block);
 const struct rcp_block *rcp_heap_find(const struct rcp_heap *h, uint64_t addr);

@@ -173,6 +173,29 @@ size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 	return n;
 }
 
+struct rcp_stream *rcp_merge_run(struct rcp_merge *m, uint64_t until,
+				 uint64_t *lim)
+{
+	if (!m->advance_top || m->n == 0)
+		return NULL;
+	uint32_t top = m->heap[0];
+	struct rcp_stream *s = &m->ss->s[top];
+	if (s->done)
+		return NULL;
+	/* before the runner-up's head: an earlier ts, or the same ts from a
+	 * stream with a lower index (ts_before).  At ts UINT64_MAX the bound
+	 * is one short, which only leaves that event to rcp_merge_fill. */
+	*lim = until;
+	if (m->second != UINT32_MAX) {
+		uint64_t t2 = m->ss->s[m->second].ev.ts;
+		if (top < m->second && t2 != UINT64_MAX)
+			t2++;
+		if (t2 < *lim)
+			*lim = t2;
+	}
+	return s;
+}
+
 int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts)
 {
 	settle(m);

@@ -10,7 +10,9 @@
  * frees of unknown blocks are not flagged.
  *
  * Per event nothing is allocated: the merge hands out a decoded event that
- * points into the mapping, and the dispatch only updates tables.
+ * points into the mapping, and the dispatch only updates tables.  Runs of
+ * heap events skip the merge's batches and the dispatch: replay_run.c
+ * decodes them straight into the heap model.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "replay.h"
+#include "replay_run.h"
 #include "streams.h"
 
 void rcp_options_default(struct rcp_options *o)
@@ -257,6 +260,10 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
  * (73 KiB of struct rcp_event) it no longer fit in a 32 KiB L1. */
 #define BATCH 128
 
+/* The batch after a long heap run (replay_run.c), which stopped at
+ * something it does not take: small, as the run likely resumes soon. */
+#define RESUME_BATCH 8
+
 struct batch {
 	size_t n;
 	struct rcp_event ev[BATCH];
@@ -394,9 +401,18 @@ static int replay_dump(struct rcp_analysis *a, struct rcp_dump *d,
 		rc = -ENOMEM;
 	} else {
 		int end = 0;
+		size_t max = BATCH;
 		while (!rc && !end) {
-			b->n = rcp_merge_fill(&m, b->ev, BATCH, until, &end);
+			b->n = rcp_merge_fill(&m, b->ev, max, until, &end);
 			rc = replay_batch(a, b, counts, own);
+			if (rc || end || a->opt.dump_events)
+				continue;
+			/* the heap events that follow, straight from their
+			 * stream; after a long run only a short batch, to get
+			 * past what stopped it (a chunk's end, another kind) */
+			size_t ran;
+			rc = rcp_replay_run(a, &m, until, counts, own, &ran);
+			max = ran >= BATCH ? RESUME_BATCH : BATCH;
 		}
 		free(b);
 	}

@@ -74,6 +74,15 @@ const struct rcp_event *rcp_merge_next(struct rcp_merge *m);
  * rcp_merge_next).  Returns how many. */
 size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 		      uint64_t until, int *end);
+/* The run of the stream that gave the last event handed out, for a caller
+ * that decodes some of its events itself: returns the stream, positioned
+ * right after that event, and sets *lim: its next events are also the
+ * merge's next ones while their ts < *lim (which is <= until).  A caller
+ * that advances s->p and s->st past exactly the events it takes leaves
+ * the merge as if it had handed them out.  NULL when there is no such run
+ * (nothing handed out, the stream done, the end). */
+struct rcp_stream *rcp_merge_run(struct rcp_merge *m, uint64_t until,
+				 uint64_t *lim);
 /* The ts of the next event without consuming it; 0 when none. */
 int rcp_merge_peek_ts(struct rcp_merge *m, uint64_t *ts);
 void rcp_merge_free(struct rcp_merge *m);
