@@ -150,7 +150,7 @@ capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 {
 	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id;
-	if (lvl == 0 && t->stack_hi) {
+	if (lvl == 0 && t->stack_hi && depth) {
 		struct shim_regs regs;
 		SHIM_CAPTURE_REGS(&regs);
 		if (shim_sc_lookup(t, &regs, depth, &id) ||

@@ -111,10 +111,8 @@ struct sc_root {
  * costs about one cache miss. */
 struct sc_record {
 	uint64_t key;
-	uint32_t gen;
 	uint32_t stack;
 	uint32_t n;             /* reads; then loc[n] (padded), val[n] */
-	uint32_t pad;
 };
 
 #define REC_HEAD_WORDS  (sizeof(struct sc_record) / 8)
@@ -220,11 +218,18 @@ static inline int usable(const struct shim_thread *t,
 	return r->sp > t->stack_lo && r->sp < t->stack_hi;
 }
 
+/* Empties the shortcut table; the records' words are reused. */
+static void forget_shortcuts(struct shim_sc *sc)
+{
+	memset(sc->cut, 0, sizeof(sc->cut));
+	sc->nrec = 1;           /* word 0 stays unused: cut 0 is "none" */
+}
+
 static void forget_all(struct shim_sc *sc)
 {
 	sc->nnodes = 1;
 	sc->nbranches = 0;
-	sc->nrec = 1;           /* word 0 stays unused: cut 0 is "none" */
+	forget_shortcuts(sc);
 	if (++sc->gen == 0) {   /* wrapped: forget every root for real */
 		memset(sc->root, 0, sizeof(sc->root));
 		sc->gen = 1;
@@ -310,7 +315,6 @@ static inline uint64_t shortcut_key(const struct sc_root *rt,
 	return mix(h, h >> 29);
 }
 
-/* Shortcuts live in pairs: a key may use either slot of its pair. */
 /* Shortcuts live in pairs of slots: a key may use either of its pair. */
 static inline uint32_t *shortcut_pair(struct shim_sc *sc, uint64_t key)
 {
@@ -344,33 +348,29 @@ shortcut_find(struct shim_sc *sc, uint64_t key, const struct shim_regs *r)
 		if (!pair[w])
 			continue;
 		const struct sc_record *c = record_at(sc, pair[w]);
-		if (c->key == key && c->gen == sc->gen && record_holds(c, r))
+		if (c->key == key && record_holds(c, r))
 			return c;
 	}
 	return NULL;
 }
 
-/* Stores a read sequence as the shortcut of its key.  When the words
- * run out, all shortcuts go (the trie keeps every site; the shortcuts
- * of the sites in use come back with their next trie hits). */
-static void shortcut_add(struct shim_sc *sc, const struct sc_root *rt,
-			 const struct shim_regs *r, const uint32_t *loc,
-			 const uint64_t *val, uint32_t n, uint32_t stack)
+/* Stores a read sequence as the shortcut of key.  When the words run
+ * out, all shortcuts go (the trie keeps every site; the shortcuts of the
+ * sites in use come back with their next trie hits). */
+static void shortcut_add(struct shim_sc *sc, uint64_t key,
+			 const uint32_t *loc, const uint64_t *val, uint32_t n,
+			 uint32_t stack)
 {
 	uint32_t words = (uint32_t)REC_HEAD_WORDS + (n + 1) / 2 + n;
 	if (words >= SC_REC_WORDS)
 		return;
-	if (sc->nrec + words > SC_REC_WORDS) {
-		memset(sc->cut, 0, sizeof(sc->cut));
-		sc->nrec = 1;
-	}
-	uint64_t key = shortcut_key(rt, r);
+	if (sc->nrec + words > SC_REC_WORDS)
+		forget_shortcuts(sc);
 	uint32_t *pair = shortcut_pair(sc, key);
 	uint32_t at = sc->nrec;
 	sc->nrec += words;
 	struct sc_record *c = (struct sc_record *)(void *)&sc->rec[at];
-	*c = (struct sc_record){ .key = key, .gen = sc->gen, .stack = stack,
-				 .n = n };
+	*c = (struct sc_record){ .key = key, .stack = stack, .n = n };
 	uint32_t *rloc = (uint32_t *)(c + 1);
 	memcpy(rloc, loc, sizeof(loc[0]) * n);
 	memcpy(rloc + ((n + 1) & ~1u), val, sizeof(val[0]) * n);
@@ -394,6 +394,13 @@ static inline uint32_t find_child(const struct shim_sc *sc,
 	return NIL;
 }
 
+static inline void count_hit(struct shim_thread *t, struct shim_sc *sc)
+{
+	sc->stats.hits++;
+	if (t->sc_credit < CREDIT_MAX)
+		t->sc_credit += HIT_GAIN;
+}
+
 int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 		   uint32_t depth, uint32_t *stack)
 {
@@ -404,12 +411,11 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 	const struct sc_root *rt = root_of(sc, r, depth, 0);
 	if (!rt)
 		goto miss;
-	const struct sc_record *cut = shortcut_find(sc, shortcut_key(rt, r), r);
+	uint64_t key = shortcut_key(rt, r);
+	const struct sc_record *cut = shortcut_find(sc, key, r);
 	if (cut) {
-		sc->stats.hits++;
+		count_hit(t, sc);
 		sc->stats.shortcut_hits++;
-		if (t->sc_credit < CREDIT_MAX)
-			t->sc_credit += HIT_GAIN;
 		*stack = cut->stack;
 		return 1;
 	}
@@ -440,11 +446,9 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 		val[n_read++] = sc->node[c].val;
 		i = c;
 	}
-	sc->stats.hits++;
-	if (t->sc_credit < CREDIT_MAX)
-		t->sc_credit += HIT_GAIN;
+	count_hit(t, sc);
 	*stack = sc->node[i].stack;
-	shortcut_add(sc, rt, r, loc, val, n_read, *stack);
+	shortcut_add(sc, key, loc, val, n_read, *stack);
 	return 1;
 miss:
 	sc->stats.misses++;
@@ -479,7 +483,7 @@ static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
 			if (!(l->loc[i] & LOC_REG))
 				rt->plan[rt->nplan++] = l->loc[i];
 	}
-	shortcut_add(sc, rt, r, l->loc, l->val, l->n, stack);
+	shortcut_add(sc, shortcut_key(rt, r), l->loc, l->val, l->n, stack);
 	uint32_t path[SC_READS_MAX + 1], depth_n = 0;
 	uint32_t cur = rt->node, first_new = NIL;
 	for (uint32_t i = 0;; i++) {
