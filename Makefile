@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libunwind-dev uthash-dev check \
-               libdw-dev libelf-dev
+               libdw-dev libelf-dev libdeflate-dev
 # What the tests need on top: real programs run under the shim, clang and
 # its runtime for the fuzz target, a shell-level JSON reader.
 CHECK_PKGS  := python3 sqlite3 xz-utils git g++ clang libclang-rt-14-dev \
@@ -49,7 +49,7 @@ ANALYZER_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(ANALYZER_SRC))
 SHIM_PURE_SAN := $(patsubst %.c,$(BUILD)/san/%.o,$(SHIM_PURE))
 UNIT_SAN     := $(patsubst %.c,$(BUILD)/san/%.o,$(UNIT_SRC))
 
-ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -lm -lpthread
+ANALYZER_LIBS := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf) -ldeflate -lm -lpthread
 SHIM_LIBS     := -lunwind -lunwind-x86_64 -ldl -lpthread
 CHECK_LIBS    := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

@@ -8,8 +8,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "debug_inflate.h"
 #include "sym_warm.h"
 #include "util.h"
 
@@ -33,10 +36,35 @@ struct rcp_sym_warm {
 	pthread_t thread;
 };
 
+/* The separate debug file: first by build-id under /usr/lib/debug,
+ * inflated ahead (debug_inflate.h); else libdwfl's own search (build-id,
+ * debuglink), which opens the file itself and inflates with libdw.  Ours
+ * must come first: when libdwfl's build-id search succeeds it keeps the
+ * file it opened and ignores the fd returned here. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata,
+			  const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &id, &vaddr);
+	if (len > 0) {
+		int img = rcp_debug_inflated_by_build_id(RCP_DEBUG_ROOT, id,
+							 (size_t)len,
+							 debuginfo_file_name);
+		if (img >= 0)
+			return img;
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+					    file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -54,12 +82,23 @@ void rcp_sym_mod_open(struct rcp_sym_mod *m, const char *path, uint64_t base,
 	m->dwfl = dwfl_begin(&offline_callbacks);
 	if (!m->dwfl)
 		return;
+	/* a program built with compressed debug sections (-gz) is inflated
+	 * ahead like a separate debug file; libdwfl takes the image's fd */
+	int img = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		img = rcp_debug_inflated(fd);
+		close(fd);
+	}
 	dwfl_report_begin(m->dwfl);
-	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1, base,
+	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, img, base,
 				 true);
 	dwfl_report_end(m->dwfl, NULL, NULL);
-	if (!m->mod)
+	if (!m->mod) {
+		if (img >= 0)
+			close(img);     /* consumed only on success */
 		return;
+	}
 	if (build_id_len) {
 		const unsigned char *bits;
 		GElf_Addr vaddr;

@@ -3,8 +3,8 @@
  *
  * Opening a module with libdwfl is the analyzer's largest fixed cost: a
  * distribution's separate debug files keep their .debug sections
- * compressed, and libdw inflates all of them the first time it looks at
- * the DWARF (≈ 50 ms for libc's).  The replay learns early which modules
+ * compressed and must be inflated the first time the DWARF is looked at
+ * (libc's: ≈ 50 ms with libdw's zlib, ≈ 20 ms through debug_inflate.h).  The replay learns early which modules
  * the recorded stacks run through, so the symbolizer queues those here
  * and a worker thread opens them - exactly what the symbolizer would do
  * itself - while the main thread replays.
