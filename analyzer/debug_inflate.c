@@ -2,7 +2,8 @@
  *
  * The image: [the original file, its compressed sections' bytes left as
  * holes] [each kept section inflated, 16-byte aligned] [section headers].
- * Holes of a memfd cost no memory.  The headers are the original ones
+ * It is anonymous memory with transparent huge pages: a memfd's 4 KiB
+ * shmem pages cost more to allocate than the inflating itself.  The headers are the original ones
  * with the inflated sections pointed at their new place, their
  * SHF_COMPRESSED flag cleared; dropped sections become empty SHT_NOBITS
  * without a name, so libdw neither reads nor inflates them.
@@ -222,71 +223,56 @@ static void write_headers(const struct plan *p, uint8_t *img)
 	}
 }
 
-/* The inflated sections' pages allocated in one call rather than a page
- * fault each (the holes are left alone).  Only a hint: on a kernel
- * without MADV_POPULATE_WRITE (before 5.14) the faults happen instead. */
-static void populate_appended(const struct plan *p, uint8_t *img)
-{
-#ifdef MADV_POPULATE_WRITE
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t from = align_up(p->size, page);
-	if (from < p->image_size)
-		madvise(img + from, p->image_size - from, MADV_POPULATE_WRITE);
-#else
-	(void)p;
-	(void)img;
-#endif
-}
-
-int rcp_debug_inflated(int fd)
+void *rcp_debug_inflated(int fd, size_t *size)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size < sizeof(Elf64_Ehdr))
-		return -1;
+		return NULL;
 	struct plan p = { .size = (uint64_t)st.st_size };
-	void *file = mmap(NULL, p.size, PROT_READ, MAP_PRIVATE, fd, 0);
+	void *file = mmap(NULL, p.size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+			  fd, 0);
 	if (file == MAP_FAILED)
-		return -1;
+		return NULL;
 	p.file = file;
 	p.eh = file;
 
-	int out = -1;
-	void *img = MAP_FAILED;
-	if (make_plan(&p) != 0)
+	uint8_t *img = NULL;
+	if (make_plan(&p) != 0 || p.image_size > SIZE_MAX)
 		goto done;
-	out = memfd_create("rcprof-debuginfo", MFD_CLOEXEC);
-	if (out < 0)
+	void *m = mmap(NULL, p.image_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
 		goto done;
-	if (ftruncate(out, (off_t)p.image_size) != 0 ||
-	    (img = mmap(NULL, p.image_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			out, 0)) == MAP_FAILED) {
-		close(out);
-		out = -1;
-		goto done;
-	}
-	populate_appended(&p, img);
+	img = m;
+	madvise(img, p.image_size, MADV_HUGEPAGE);      /* a hint */
 	if (copy_outside(&p, img) != 0 || inflate_sections(&p, img) != 0) {
-		close(out);
-		out = -1;
+		munmap(img, p.image_size);
+		img = NULL;
 		goto done;
 	}
 	write_headers(&p, img);
+	*size = p.image_size;
 done:
-	if (img != MAP_FAILED)
-		munmap(img, p.image_size);
 	munmap(file, p.size);
 	free(p.act);
 	free(p.new_off);
-	return out;
+	return img;
 }
 
-/* Whether the ELF open at fd carries the GNU build-id id. */
-static int has_build_id(int fd, const unsigned char *id, size_t len)
+void rcp_debug_image_free(void *img, size_t size)
+{
+	if (img)
+		munmap(img, size);
+}
+
+/* Whether the ELF image carries the GNU build-id id. */
+static int has_build_id(void *img, size_t size, const unsigned char *id,
+			size_t len)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return 0;
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf *elf = elf_memory(img, size);
 	if (!elf)
 		return 0;
 	const void *bits;
@@ -296,13 +282,13 @@ static int has_build_id(int fd, const unsigned char *id, size_t len)
 	return same;
 }
 
-int rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
-				   size_t len, char **path)
+void *rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
+				     size_t len, size_t *size, char **path)
 {
 	/* root/.build-id/ + 2 hex + / + the rest in hex + .debug */
 	char name[4096];
 	if (len < 2 || len > 64 || strlen(root) + 2 * len + 32 > sizeof(name))
-		return -1;
+		return NULL;
 	int at = snprintf(name, sizeof(name), "%s/.build-id/%02x/", root, id[0]);
 	for (size_t i = 1; i < len; i++)
 		at += snprintf(name + at, sizeof(name) - (size_t)at, "%02x", id[i]);
@@ -310,22 +296,19 @@ int rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
 
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	int img = rcp_debug_inflated(fd);
+		return NULL;
+	size_t n = 0;
+	void *img = rcp_debug_inflated(fd, &n);
 	close(fd);
-	if (img < 0)
-		return -1;
-	if (!has_build_id(img, id, len)) {
-		close(img);
-		return -1;
+	if (!img)
+		return NULL;
+	char *copy = NULL;
+	if (!has_build_id(img, n, id, len) || (path && !(copy = strdup(name)))) {
+		rcp_debug_image_free(img, n);
+		return NULL;
 	}
-	if (path) {
-		char *copy = strdup(name);
-		if (!copy) {
-			close(img);
-			return -1;
-		}
+	if (path)
 		*path = copy;
-	}
+	*size = n;
 	return img;
 }

@@ -4,23 +4,26 @@
  * streaming inflate when it opens a file, also the sections symbolization
  * never reads (location lists, macros, call frames).  For glibc's debug
  * file from libc6-dbg that is 10 MB of output, most of the analysis time
- * of a short dump.  rcp_debug_inflated builds an image of such a file in a
- * memfd instead: every byte outside the compressed sections at its
+ * of a short dump.  rcp_debug_inflated builds an image of such a file in
+ * memory instead: every byte outside the compressed sections at its
  * original offset (so program headers and notes stay valid), the debug
  * sections symbolization reads inflated with libdeflate (whole-buffer,
  * several times faster than zlib) and appended, the others emptied
- * (SHT_NOBITS), and a new section header table after them.  libdw then
- * maps the image and reads it in place.
+ * (SHT_NOBITS), and a new section header table after them.  libdwfl
+ * reads the image in place (dwfl_report_offline_memory).
  */
 #ifndef RCPROF_DEBUG_INFLATE_H
 #define RCPROF_DEBUG_INFLATE_H
 
-/* A new read-only-use fd of the image of the ELF file open at fd, or -1
- * when the file has nothing to inflate, is not a 64-bit ELF of this byte
- * order, uses a compression other than zlib, or anything fails (fd is
- * then left as it was and libdw reads the file itself, as before).  fd is
- * never closed or moved. */
-int rcp_debug_inflated(int fd);
+#include <stddef.h>
+
+/* The image of the ELF file open at fd, *size its length; NULL when the
+ * file has nothing to inflate, is not a 64-bit ELF of this byte order,
+ * uses a compression other than zlib, or anything fails (libdw then reads
+ * the file itself, as before).  fd is neither closed nor moved.  Free
+ * with rcp_debug_image_free. */
+void *rcp_debug_inflated(int fd, size_t *size);
+void rcp_debug_image_free(void *img, size_t size);
 
 /* Where distributions install separate debug files. */
 #define RCP_DEBUG_ROOT "/usr/lib/debug"
@@ -28,8 +31,8 @@ int rcp_debug_inflated(int fd);
 /* The image of ROOT/.build-id/xx/yyyy.debug, the debug file of that
  * build-id, when it exists, has something to inflate and its own build-id
  * note matches; *path (if path) is then set to the file's name, from
- * malloc.  Otherwise -1, and the caller searches as before. */
-int rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
-				   size_t len, char **path);
+ * malloc.  Otherwise NULL, and the caller searches as before. */
+void *rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
+				     size_t len, size_t *size, char **path);
 
 #endif /* RCPROF_DEBUG_INFLATE_H */

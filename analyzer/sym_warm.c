@@ -36,38 +36,72 @@ struct rcp_sym_warm {
 	pthread_t thread;
 };
 
-/* The separate debug file: first by build-id under /usr/lib/debug,
- * inflated ahead (debug_inflate.h); else libdwfl's own search (build-id,
- * debuglink), which opens the file itself and inflates with libdw.  Ours
- * must come first: when libdwfl's build-id search succeeds it keeps the
- * file it opened and ignores the fd returned here. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata,
-			  const char *modname, Dwarf_Addr base,
-			  const char *file_name, const char *debuglink_file,
-			  GElf_Word debuglink_crc, char **debuginfo_file_name)
-{
-	const unsigned char *id;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, &id, &vaddr);
-	if (len > 0) {
-		int img = rcp_debug_inflated_by_build_id(RCP_DEBUG_ROOT, id,
-							 (size_t)len,
-							 debuginfo_file_name);
-		if (img >= 0)
-			return img;
-	}
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
-					    file_name, debuglink_file,
-					    debuglink_crc, debuginfo_file_name);
-}
-
 static char *debuginfo_path;
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = find_debuginfo,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };
+
+/* Reports the inflated image of the separate debug file (by build-id) or
+ * of the file itself, when there is one, as the module: it has the symbol
+ * table and the DWARF, and the program headers for the addresses.
+ * libdwfl places an image reported from memory at an address of its own
+ * (its bias); recorded addresses are moved by the difference.  Else the
+ * file, libdwfl finding and inflating the debug file itself. */
+static void report(struct rcp_sym_mod *m, const char *path, uint64_t base,
+		   const uint8_t *build_id, uint32_t build_id_len)
+{
+	size_t size = 0;
+	void *img = NULL;
+	if (build_id_len)
+		img = rcp_debug_inflated_by_build_id(RCP_DEBUG_ROOT, build_id,
+						     build_id_len, &size, NULL);
+	if (!img) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			img = rcp_debug_inflated(fd, &size);
+			close(fd);
+		}
+	}
+	dwfl_report_begin(m->dwfl);
+	if (img) {
+		m->mod = dwfl_report_offline_memory(m->dwfl, rcp_basename(path),
+						    path, img, size);
+		GElf_Addr bias;
+		if (m->mod && dwfl_module_getelf(m->mod, &bias)) {
+			m->shift = bias - base;
+			m->image = img;
+			m->image_size = size;
+		} else {
+			/* not usable as reported: start over with the file */
+			dwfl_report_end(m->dwfl, NULL, NULL);
+			dwfl_end(m->dwfl);
+			rcp_debug_image_free(img, size);
+			m->mod = NULL;
+			m->dwfl = dwfl_begin(&offline_callbacks);
+			if (!m->dwfl)
+				return;
+			dwfl_report_begin(m->dwfl);
+			img = NULL;
+		}
+	}
+	if (!img)
+		m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1,
+					 base, true);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+}
+
+void rcp_sym_mod_close(struct rcp_sym_mod *m)
+{
+	if (m->dwfl)
+		dwfl_end(m->dwfl);
+	rcp_debug_image_free(m->image, m->image_size);
+	m->dwfl = NULL;
+	m->mod = NULL;
+	m->image = NULL;
+}
 
 void rcp_sym_mod_open(struct rcp_sym_mod *m, const char *path, uint64_t base,
 		      const uint8_t *build_id, uint32_t build_id_len)
@@ -82,23 +116,9 @@ void rcp_sym_mod_open(struct rcp_sym_mod *m, const char *path, uint64_t base,
 	m->dwfl = dwfl_begin(&offline_callbacks);
 	if (!m->dwfl)
 		return;
-	/* a program built with compressed debug sections (-gz) is inflated
-	 * ahead like a separate debug file; libdwfl takes the image's fd */
-	int img = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		img = rcp_debug_inflated(fd);
-		close(fd);
-	}
-	dwfl_report_begin(m->dwfl);
-	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, img, base,
-				 true);
-	dwfl_report_end(m->dwfl, NULL, NULL);
-	if (!m->mod) {
-		if (img >= 0)
-			close(img);     /* consumed only on success */
+	report(m, path, base, build_id, build_id_len);
+	if (!m->mod)
 		return;
-	}
 	if (build_id_len) {
 		const unsigned char *bits;
 		GElf_Addr vaddr;
@@ -223,8 +243,8 @@ void rcp_sym_warm_free(struct rcp_sym_warm *w)
 	rcp_sym_warm_wait(w);
 	for (struct job *j = w->head, *next; j; j = next) {
 		next = j->next;
-		if (!j->taken && j->m.dwfl)
-			dwfl_end(j->m.dwfl);
+		if (!j->taken)
+			rcp_sym_mod_close(&j->m);
 		free(j->path);
 		free(j);
 	}

@@ -27,13 +27,22 @@ struct rcp_sym_mod {
 	int usable;             /* file found and build id matches */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	/* Reported from an inflated image (debug_inflate.h): libdwfl placed
+	 * it at an address of its own; a recorded address plus shift is the
+	 * same place in the module. */
+	uint64_t shift;
+	void *image;
+	size_t image_size;
 };
 
 /* Opens the module file at path, loaded at base, and checks its build id
  * (none when build_id_len is 0).  Sets m->tried; m->usable when it can be
- * symbolized. */
+ * symbolized.  A separate debug file found by build-id, or the file
+ * itself, with compressed DWARF is reported as an inflated image. */
 void rcp_sym_mod_open(struct rcp_sym_mod *m, const char *path, uint64_t base,
 		      const uint8_t *build_id, uint32_t build_id_len);
+/* Ends what rcp_sym_mod_open made. */
+void rcp_sym_mod_close(struct rcp_sym_mod *m);
 
 struct rcp_sym_warm;
 

@@ -89,8 +89,7 @@ void rcp_sym_destroy(struct rcp_symbolizer *s)
 	}
 	rcp_sym_warm_free(s->warm);
 	for (size_t k = 0; k < s->nms; k++)
-		if (s->ms[k].dwfl)
-			dwfl_end(s->ms[k].dwfl);
+		rcp_sym_mod_close(&s->ms[k]);
 	free(s->ms);
 	free(s->queued);
 	free(s);
@@ -280,6 +279,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	Dwarf_Addr addr = ip ? ip - 1 : 0;
 
 	if (m && m->usable) {
+		addr += m->shift;       /* where libdwfl placed the module */
 		n = lookup_dwarf(s, m, addr, fr, INLINE_MAX);
 		/* the symbol table names the outermost (real) function when
 		 * DWARF did not */

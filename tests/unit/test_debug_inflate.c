@@ -90,11 +90,12 @@ START_TEST(test_inflated_matches_original)
 	ck_assert_msg(sh.sh_flags & SHF_COMPRESSED, "objcopy did not compress");
 	elf_end(z);
 
-	int img = rcp_debug_inflated(zfd);
-	ck_assert_int_ge(img, 0);
+	size_t size = 0;
+	void *img = rcp_debug_inflated(zfd, &size);
+	ck_assert_ptr_nonnull(img);
 	int ofd = open(self_path, O_RDONLY);
 	Elf *orig = elf_begin(ofd, ELF_C_READ, NULL);
-	Elf *im = elf_begin(img, ELF_C_READ, NULL);
+	Elf *im = elf_memory(img, size);
 	ck_assert_ptr_nonnull(im);
 	static const char *const kept[] = {
 		".debug_info", ".debug_abbrev", ".debug_line", ".debug_str",
@@ -113,7 +114,7 @@ START_TEST(test_inflated_matches_original)
 	elf_end(im);
 	elf_end(orig);
 	close(ofd);
-	close(img);
+	rcp_debug_image_free(img, size);
 	close(zfd);
 }
 END_TEST
@@ -125,8 +126,11 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *ud)
 	return 1;
 }
 
-/* Name and line of the marker in the file open at fd, through libdwfl. */
-static void lookup_marker(int fd, char *name, size_t cap, int *line)
+/* Name and line of the marker through libdwfl: in the file itself at its
+ * load bias, or (img) in its inflated image, reported from memory the
+ * way the symbolizer does, at the address libdwfl chose plus the shift. */
+static void lookup_marker(void *img, size_t size, char *name, size_t cap,
+			  int *line)
 {
 	static char *debuginfo_path;
 	static const Dwfl_Callbacks cb = {
@@ -139,10 +143,16 @@ static void lookup_marker(int fd, char *name, size_t cap, int *line)
 	dl_iterate_phdr(first_object, &bias);
 	Dwfl *d = dwfl_begin(&cb);
 	dwfl_report_begin(d);
-	Dwfl_Module *m = dwfl_report_elf(d, "self", self_path, fd, bias, false);
+	Dwfl_Module *m = img ? dwfl_report_offline_memory(d, "self", self_path, img, size)
+			     : dwfl_report_elf(d, "self", self_path, -1, bias, true);
 	ck_assert_ptr_nonnull(m);
 	dwfl_report_end(d, NULL, NULL);
 	Dwarf_Addr pc = (Dwarf_Addr)(uintptr_t)rcp_test_inflate_marker + 1, b;
+	if (img) {
+		GElf_Addr placed;
+		ck_assert_ptr_nonnull(dwfl_module_getelf(m, &placed));
+		pc += placed - bias;
+	}
 	ck_assert_ptr_nonnull(dwfl_module_getdwarf(m, &b));
 	const char *fn = dwfl_module_addrname(m, pc);
 	ck_assert_ptr_nonnull(fn);
@@ -157,12 +167,14 @@ START_TEST(test_symbolize_through_image)
 {
 	char want[256], got[256];
 	int want_line = 0, got_line = 0;
-	lookup_marker(open(self_path, O_RDONLY), want, sizeof(want), &want_line);
+	lookup_marker(NULL, 0, want, sizeof(want), &want_line);
 	int zfd = open(zpath, O_RDONLY);
-	int img = rcp_debug_inflated(zfd);
+	size_t size = 0;
+	void *img = rcp_debug_inflated(zfd, &size);
 	close(zfd);
-	ck_assert_int_ge(img, 0);
-	lookup_marker(img, got, sizeof(got), &got_line);   /* consumes img */
+	ck_assert_ptr_nonnull(img);
+	lookup_marker(img, size, got, sizeof(got), &got_line);
+	rcp_debug_image_free(img, size);
 	ck_assert_str_eq(want, "rcp_test_inflate_marker");
 	ck_assert_str_eq(got, want);
 	ck_assert_int_gt(want_line, 0);
@@ -190,15 +202,16 @@ static char *read_file(const char *path, size_t *n)
 	return buf;
 }
 
+/* Whether the file at path gives an image. */
 static int inflated_path(const char *path)
 {
 	int fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	int img = rcp_debug_inflated(fd);
+	size_t size = 0;
+	void *img = rcp_debug_inflated(fd, &size);
 	close(fd);
-	if (img >= 0)
-		close(img);
-	return img;
+	rcp_debug_image_free(img, size);
+	return img ? 0 : -1;
 }
 
 START_TEST(test_nothing_to_inflate_or_damaged)
@@ -275,16 +288,17 @@ START_TEST(test_by_build_id)
 	char root[200], dst[4400], cmd[9000];
 	snprintf(root, sizeof(root), "%s/root", tmpdir);
 	char *found = NULL;
-	ck_assert_int_eq(rcp_debug_inflated_by_build_id(root, id, (size_t)len, &found), -1);
+	size_t size = 0;
+	ck_assert_ptr_null(rcp_debug_inflated_by_build_id(root, id, (size_t)len, &size, &found));
 
 	build_id_path(root, id, (size_t)len, dst, sizeof(dst));
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", zpath, dst);
 	ck_assert_int_eq(system(cmd), 0);
-	int img = rcp_debug_inflated_by_build_id(root, id, (size_t)len, &found);
-	ck_assert_int_ge(img, 0);
+	void *img = rcp_debug_inflated_by_build_id(root, id, (size_t)len, &size, &found);
+	ck_assert_ptr_nonnull(img);
 	ck_assert_str_eq(found, dst);
 	free(found);
-	close(img);
+	rcp_debug_image_free(img, size);
 
 	/* the same file under another build-id is not that build's */
 	id[len - 1] ^= 1;
@@ -292,7 +306,7 @@ START_TEST(test_by_build_id)
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", zpath, dst);
 	ck_assert_int_eq(system(cmd), 0);
 	found = NULL;
-	ck_assert_int_eq(rcp_debug_inflated_by_build_id(root, id, (size_t)len, &found), -1);
+	ck_assert_ptr_null(rcp_debug_inflated_by_build_id(root, id, (size_t)len, &size, &found));
 	ck_assert_ptr_null(found);
 }
 END_TEST
