@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "debug_inflate.h"
+#include "util.h"
 
 /* Larger sections are left to libdw: a file claiming more is damaged. */
 #define MAX_SECTION ((uint64_t)1 << 32)
@@ -240,14 +241,11 @@ void *rcp_debug_inflated(int fd, size_t *size)
 	uint8_t *img = NULL;
 	if (make_plan(&p) != 0 || p.image_size > SIZE_MAX)
 		goto done;
-	void *m = mmap(NULL, p.image_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	img = rcp_map_huge(p.image_size);
+	if (!img)
 		goto done;
-	img = m;
-	madvise(img, p.image_size, MADV_HUGEPAGE);      /* a hint */
 	if (copy_outside(&p, img) != 0 || inflate_sections(&p, img) != 0) {
-		munmap(img, p.image_size);
+		rcp_unmap_huge(img, p.image_size);
 		img = NULL;
 		goto done;
 	}
@@ -262,8 +260,7 @@ done:
 
 void rcp_debug_image_free(void *img, size_t size)
 {
-	if (img)
-		munmap(img, size);
+	rcp_unmap_huge(img, size);
 }
 
 /* Whether the ELF image carries the GNU build-id id. */

@@ -35,12 +35,7 @@ static struct rcp_block *table_alloc(size_t cap)
 	size_t bytes = cap * sizeof(struct rcp_block);
 	if (bytes < HUGE_TABLE)
 		return calloc(cap, sizeof(struct rcp_block));
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
+	return rcp_map_huge(bytes);
 }
 
 static void table_free(struct rcp_block *t, size_t cap)
@@ -48,8 +43,8 @@ static void table_free(struct rcp_block *t, size_t cap)
 	size_t bytes = cap * sizeof(struct rcp_block);
 	if (bytes < HUGE_TABLE)
 		free(t);
-	else if (t)
-		munmap(t, bytes);
+	else
+		rcp_unmap_huge(t, bytes);
 }
 
 int rcp_heap_init(struct rcp_heap *h)

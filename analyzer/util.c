@@ -76,3 +76,29 @@ void rcp_advise_huge(void *p, size_t bytes)
 	if (p && hi > lo)
 		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
+
+void *rcp_map_huge(size_t bytes)
+{
+	const size_t huge = 2u << 20;
+	if (bytes == 0 || bytes > SIZE_MAX - huge)
+		return NULL;
+	uint8_t *m = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	uint8_t *p = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
+	/* the unaligned head and the tail past bytes go back */
+	if (p > m)
+		munmap(m, (size_t)(p - m));
+	size_t tail = (size_t)(m + bytes + huge - (p + bytes));
+	if (tail)
+		munmap(p + bytes, tail);
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+void rcp_unmap_huge(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}

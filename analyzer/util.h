@@ -83,4 +83,12 @@ const char *rcp_basename(const char *path);
  * happens without asking.  A hint: failure is ignored. */
 void rcp_advise_huge(void *p, size_t bytes);
 
+/* Zeroed anonymous memory starting on a 2 MiB boundary, with transparent
+ * huge pages asked for: mmap alone only aligns mappings whose length is a
+ * multiple of 2 MiB, and an unaligned one gets no huge page at its ends
+ * (none at all below 4 MiB).  NULL on failure.  Free with rcp_unmap_huge
+ * and the same length. */
+void *rcp_map_huge(size_t bytes);
+void rcp_unmap_huge(void *p, size_t bytes);
+
 #endif /* RCPROF_UTIL_H */
