@@ -75,10 +75,16 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 
 /* An address's hash: where its probe sequence starts in any table size.
  * The replay hashes each address once, for its prefetch and its event
- * (rcp_heap_alloc_hashed, rcp_heap_release_hashed). */
+ * (rcp_heap_alloc_hashed, rcp_heap_release_hashed).  One multiply, its
+ * high half folded onto the low one: the table takes the low bits, and
+ * those of the product alone would only see the address's low bits
+ * (allocations are 16-byte aligned, so its lowest 4 would be 0).  A third
+ * of a full mixer's instructions, on every heap event; linear probing at
+ * most half full does not need more. */
 static inline uint64_t rcp_heap_hash(uint64_t addr)
 {
-	return rcp_mix64(addr);
+	uint64_t h = addr * 0x9E3779B97F4A7C15ull;
+	return h ^ (h >> 32);
 }
 
 /* Hint: the address of this hash will be looked up soon (the replay looks
