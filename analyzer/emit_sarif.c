@@ -23,8 +23,13 @@
 #ifndef RCPROF_VERSION
 #define RCPROF_VERSION "1.0"
 #endif
-#ifndef RCPROF_INFO_URI
-#define RCPROF_INFO_URI "https://github.com/rcprof/rcprof"
+/* The project's home page, for tool.driver.informationUri: optional in
+ * SARIF, and left out unless a build names one (-DRCPROF_INFO_URI=...)
+ * rather than pointing users at a made-up address. */
+#ifdef RCPROF_INFO_URI
+#define INFO_URI_MEMBER "      \"informationUri\": \"" RCPROF_INFO_URI "\",\n"
+#else
+#define INFO_URI_MEMBER ""
 #endif
 
 #define SARIF_MEMBER_FLOWS 8    /* member allocation stacks per cycle */
@@ -237,7 +242,7 @@ void rcp_emit_sarif(FILE *f, const struct rcp_output *o)
 	fputs("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
 	      "  \"version\": \"2.1.0\",\n  \"runs\": [{\n    \"tool\": {\"driver\": {\n"
 	      "      \"name\": \"rcprof\",\n      \"version\": \"" RCPROF_VERSION "\",\n"
-	      "      \"informationUri\": \"" RCPROF_INFO_URI "\",\n      \"rules\": [", f);
+	      INFO_URI_MEMBER "      \"rules\": [", f);
 	for (int k = 0; k < RCP_F__COUNT; k++) {
 		fprintf(f, "%s\n        {\"id\": \"%s\", \"name\": \"%s\", "
 			"\"shortDescription\": {\"text\": \"%s\"}, "
