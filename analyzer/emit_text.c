@@ -5,6 +5,7 @@
  *     #0 func (file.c:12) module
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "baseline.h"
@@ -127,57 +128,141 @@ static void header(FILE *f, const struct rcp_report *r)
 			plural(r->new_.errors, "error", "errors"));
 }
 
+/* Cycles of one signature - the same types allocated at the same sites -
+ * are nearly always one bug that leaked many times (a loop building the
+ * same ring), so the text report shows each signature once, like
+ * LeakSanitizer's grouping of leaks by stack: how many cycles and bytes
+ * it has, and the details of its first cycle.  Groups come biggest first;
+ * --format json keeps every cycle. */
+struct cycle_group {
+	size_t first;           /* index in r->cycles of its first cycle */
+	size_t count;
+	uint64_t bytes;
+};
+
+static const struct rcp_report *sort_report;    /* for by_signature */
+
+static int by_signature(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	uint64_t sa = sort_report->cycles[a].c->signature;
+	uint64_t sb = sort_report->cycles[b].c->signature;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static int by_group_bytes(const void *x, const void *y)
+{
+	const struct cycle_group *a = x, *b = y;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* The groups of r's cycles, biggest first; *n of them.  NULL (and the
+ * cycles shown one by one) when memory runs out. */
+static struct cycle_group *group_cycles(const struct rcp_report *r, size_t *n)
+{
+	size_t *idx = malloc(r->ncycles * sizeof(*idx));
+	struct cycle_group *g = malloc(r->ncycles * sizeof(*g));
+	if (!idx || !g) {
+		free(idx);
+		free(g);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->ncycles; i++)
+		idx[i] = i;
+	sort_report = r;
+	qsort(idx, r->ncycles, sizeof(*idx), by_signature);
+	size_t ng = 0;
+	for (size_t i = 0; i < r->ncycles; i++) {
+		const struct rcobj_cycle *c = r->cycles[idx[i]].c;
+		if (ng && r->cycles[g[ng - 1].first].c->signature == c->signature) {
+			g[ng - 1].count++;
+			g[ng - 1].bytes += c->bytes;
+			continue;
+		}
+		g[ng++] = (struct cycle_group){ idx[i], 1, c->bytes };
+	}
+	free(idx);
+	qsort(g, ng, sizeof(*g), by_group_bytes);
+	*n = ng;
+	return g;
+}
+
+static void one_cycle(FILE *f, size_t number, const struct rcp_rcycle *cy,
+		      size_t count, uint64_t group_bytes)
+{
+	const struct rcobj_cycle *c = cy->c;
+
+	fprintf(f, "\ncycle %zu%s: %zu %s (%s), %" PRIu64 " bytes, signature %016" PRIx64 "\n",
+		number, mark(cy->base), c->nmembers,
+		plural(c->nmembers, "object", "objects"),
+		cy->types, c->bytes, c->signature);
+	if (count > 1)
+		fprintf(f, "  %zu cycles like this (same types, same allocation sites), "
+			"%" PRIu64 " bytes in all; the first one:\n", count, group_bytes);
+	if (c->has_culprit) {
+		fprintf(f, "  the %s that made it garbage: %s 0x%" PRIx64 " (thread %u)\n",
+			c->culprit_is_edge_clear ? "slot overwrite (rc_set)" : "release",
+			cy->culprit_type ? cy->culprit_type : "object",
+			c->culprit_obj, c->culprit.tid);
+		stack(f, "    ", &cy->culprit, TEXT_FRAMES);
+	} else {
+		fprintf(f, "  garbage from the start (no release made it so)\n");
+	}
+	if (c->found_gen >= 0)
+		fprintf(f, "  found by collection #%" PRIu64 " of generation %d\n",
+			c->found_collection, c->found_gen);
+	else
+		fprintf(f, "  found by the final full collection\n");
+	fprintf(f, "  members:\n");
+	for (size_t k = 0; k < cy->nmembers && k < 8; k++) {
+		const struct rcp_rmember *m = &cy->members[k];
+		fprintf(f, "    %s 0x%" PRIx64 ", %" PRIu64 " bytes, refcount %" PRId64 "%s, allocated at\n",
+			m->type ? m->type : "?", m->m->addr, m->m->size,
+			m->m->refcount, m->m->in_cycle ? "" : " (kept alive by the cycle)");
+		stack(f, "      ", &m->alloc, TEXT_MEMBER_FRAMES);
+	}
+	if (c->nmembers > 8)
+		fprintf(f, "    ... %zu more\n", c->nmembers - 8);
+	if (c->nedges) {
+		fprintf(f, "  edges:");
+		for (size_t k = 0; k < c->nedges && k < 8; k++)
+			fprintf(f, " 0x%" PRIx64 "+%" PRId64 " -> 0x%" PRIx64 ";",
+				c->edges[k].owner, c->edges[k].slot_off,
+				c->edges[k].target);
+		if (c->nedges > 8)
+			fprintf(f, " ... %zu more", c->nedges - 8);
+		fputc('\n', f);
+	}
+}
+
 static void cycles(FILE *f, const struct rcp_report *r)
 {
 	if (!r->ncycles)
 		return;
-	fprintf(f, "\n== %zu garbage %s: objects that keep each other alive ==\n",
-		r->ncycles, plural(r->ncycles, "cycle", "cycles"));
-	for (size_t i = 0; i < r->ncycles && i < TEXT_ITEMS; i++) {
-		const struct rcp_rcycle *cy = &r->cycles[i];
-		const struct rcobj_cycle *c = cy->c;
-
-		fprintf(f, "\ncycle %zu%s: %zu %s (%s), %" PRIu64 " bytes, signature %016" PRIx64 "\n",
-			i + 1, mark(cy->base), c->nmembers,
-			plural(c->nmembers, "object", "objects"),
-			cy->types, c->bytes, c->signature);
-		if (c->has_culprit) {
-			fprintf(f, "  the %s that made it garbage: %s 0x%" PRIx64 " (thread %u)\n",
-				c->culprit_is_edge_clear ? "slot overwrite (rc_set)" : "release",
-				cy->culprit_type ? cy->culprit_type : "object",
-				c->culprit_obj, c->culprit.tid);
-			stack(f, "    ", &cy->culprit, TEXT_FRAMES);
-		} else {
-			fprintf(f, "  garbage from the start (no release made it so)\n");
-		}
-		if (c->found_gen >= 0)
-			fprintf(f, "  found by collection #%" PRIu64 " of generation %d\n",
-				c->found_collection, c->found_gen);
+	size_t ng = 0;
+	struct cycle_group *g = group_cycles(r, &ng);
+	if (g && ng < r->ncycles)
+		fprintf(f, "\n== %zu garbage %s of %zu kinds: objects that keep each other alive ==\n",
+			r->ncycles, plural(r->ncycles, "cycle", "cycles"), ng);
+	else
+		fprintf(f, "\n== %zu garbage %s: objects that keep each other alive ==\n",
+			r->ncycles, plural(r->ncycles, "cycle", "cycles"));
+	size_t shown = g ? ng : r->ncycles;
+	for (size_t i = 0; i < shown && i < TEXT_ITEMS; i++) {
+		if (g)
+			one_cycle(f, i + 1, &r->cycles[g[i].first], g[i].count,
+				  g[i].bytes);
 		else
-			fprintf(f, "  found by the final full collection\n");
-		fprintf(f, "  members:\n");
-		for (size_t k = 0; k < cy->nmembers && k < 8; k++) {
-			const struct rcp_rmember *m = &cy->members[k];
-			fprintf(f, "    %s 0x%" PRIx64 ", %" PRIu64 " bytes, refcount %" PRId64 "%s, allocated at\n",
-				m->type ? m->type : "?", m->m->addr, m->m->size,
-				m->m->refcount, m->m->in_cycle ? "" : " (kept alive by the cycle)");
-			stack(f, "      ", &m->alloc, TEXT_MEMBER_FRAMES);
-		}
-		if (c->nmembers > 8)
-			fprintf(f, "    ... %zu more\n", c->nmembers - 8);
-		if (c->nedges) {
-			fprintf(f, "  edges:");
-			for (size_t k = 0; k < c->nedges && k < 8; k++)
-				fprintf(f, " 0x%" PRIx64 "+%" PRId64 " -> 0x%" PRIx64 ";",
-					c->edges[k].owner, c->edges[k].slot_off,
-					c->edges[k].target);
-			if (c->nedges > 8)
-				fprintf(f, " ... %zu more", c->nedges - 8);
-			fputc('\n', f);
-		}
+			one_cycle(f, i + 1, &r->cycles[i], 1, 0);
 	}
-	if (r->ncycles > TEXT_ITEMS)
-		fprintf(f, "\n... %zu more cycles (see --format json)\n", r->ncycles - TEXT_ITEMS);
+	if (shown > TEXT_ITEMS)
+		fprintf(f, "\n... %zu more %s (see --format json)\n", shown - TEXT_ITEMS,
+			g ? "kinds of cycles" : "cycles");
+	free(g);
 }
 
 static void unreleased(FILE *f, const struct rcp_report *r)

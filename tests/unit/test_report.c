@@ -264,6 +264,72 @@ START_TEST(test_json_report)
 }
 END_TEST
 
+/* Three rings of two nodes from one site (one signature) and a
+ * self-referencing node: the text report shows the rings once, counted,
+ * before the single node, and the JSON keeps all four. */
+START_TEST(test_text_groups_cycles)
+{
+	struct dg g;
+	struct dgc c;
+	uint64_t ips[] = { 0x1000, 0x2000 };
+	uint64_t ts = 2;
+
+	dg_init(&g, 0);
+	dg_process(&g, 9, "/bin/rings");
+	dgc_begin(&c, 9, 0, 0);
+	dgc_string(&c, 1, 1, "ring");
+	dgc_string(&c, 1, 2, "solo");
+	dgc_stack(&c, 1, 3, 2, ips);
+	for (uint64_t k = 0; k < 3; k++) {
+		uint64_t a = 0x1000 * (k + 1), b = a + 0x100;
+		dgc_rc_new(&c, ts++, a, 32, 1, 1, 3, 0);
+		dgc_rc_new(&c, ts++, b, 32, 1, 1, 3, 0);
+		dgc_edge(&c, ts++, a, 8, b);
+		dgc_rc_count(&c, RCP_EV_RC_RETAIN, ts++, b, 2, 3);
+		dgc_edge(&c, ts++, b, 8, a);
+		dgc_rc_count(&c, RCP_EV_RC_RETAIN, ts++, a, 2, 3);
+		dgc_rc_count(&c, RCP_EV_RC_RELEASE, ts++, b, 1, 3);
+		dgc_rc_count(&c, RCP_EV_RC_RELEASE, ts++, a, 1, 3);
+	}
+	dgc_rc_new(&c, ts++, 0x9000, 500, 2, 1, 3, 0);
+	dgc_edge(&c, ts++, 0x9000, 8, 0x9000);
+	dgc_rc_count(&c, RCP_EV_RC_RETAIN, ts++, 0x9000, 2, 3);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, ts++, 0x9000, 1, 3);
+	dg_chunk(&g, &c);
+	dg_end(&g, RCP_END_EXIT, 0, ts);
+
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint8_t *copy;
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.ncycles, 4);
+	char *js = report_json(&r);
+	ck_assert_ptr_nonnull(strstr(js, "\"cycles\": 4"));
+	free(js);
+
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	rcp_emit_text(f, &r);
+	fclose(f);
+	ck_assert_msg(strstr(out, "== 4 garbage cycles of 2 kinds"), "%s", out);
+	/* the solo node's 500 bytes outweigh the rings' 3 x 64 */
+	const char *solo = strstr(out, "cycle 1: 1 object (solo");
+	const char *rings = strstr(out, "cycle 2: 2 objects (ring");
+	ck_assert_msg(solo && rings && solo < rings, "%s", out);
+	ck_assert_ptr_nonnull(strstr(rings, "3 cycles like this (same types, same allocation sites), 192 bytes in all"));
+	ck_assert_ptr_null(strstr(out, "cycle 3:"));
+	/* the solo node is one of its kind: no count */
+	ck_assert_ptr_eq(strstr(solo, "like this"), strstr(rings, "like this"));
+	free(out);
+	rcp_report_free(&r);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
 /* Every prefix of the rich dump still gives valid JSON. */
 START_TEST(test_json_every_prefix)
 {
@@ -296,6 +362,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_json_parser_self_check);
 	tcase_add_test(tc, test_json_report);
 	tcase_add_test(tc, test_json_every_prefix);
+	tcase_add_test(tc, test_text_groups_cycles);
 	suite_add_tcase(s, tc);
 	return s;
 }
