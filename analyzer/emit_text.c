@@ -246,8 +246,9 @@ static void cycles(FILE *f, const struct rcp_report *r)
 	size_t ng = 0;
 	struct cycle_group *g = group_cycles(r, &ng);
 	if (g && ng < r->ncycles)
-		fprintf(f, "\n== %zu garbage %s of %zu kinds: objects that keep each other alive ==\n",
-			r->ncycles, plural(r->ncycles, "cycle", "cycles"), ng);
+		fprintf(f, "\n== %zu garbage %s of %zu %s: objects that keep each other alive ==\n",
+			r->ncycles, plural(r->ncycles, "cycle", "cycles"), ng,
+			plural(ng, "kind", "kinds"));
 	else
 		fprintf(f, "\n== %zu garbage %s: objects that keep each other alive ==\n",
 			r->ncycles, plural(r->ncycles, "cycle", "cycles"));
