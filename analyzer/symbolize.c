@@ -281,16 +281,18 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	if (m && m->usable) {
 		addr += m->shift;       /* where libdwfl placed the module */
 		n = lookup_dwarf(s, m, addr, fr, INLINE_MAX);
-		/* the symbol table names the outermost (real) function when
-		 * DWARF did not */
-		GElf_Off off;
-		GElf_Sym sym;
-		const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym,
-							NULL, NULL, NULL);
 		if (n == 0)
 			n = 1;
-		if (!fr[n - 1].func)
-			fr[n - 1].func = intern(s, name);
+		/* the symbol table names the outermost (real) function when
+		 * DWARF did not; only then: libdwfl searches it linearly, and
+		 * glibc's has thousands of symbols */
+		if (!fr[n - 1].func) {
+			GElf_Off off;
+			GElf_Sym sym;
+			fr[n - 1].func = intern(s, dwfl_module_addrinfo(m->mod, addr, &off,
+									&sym, NULL, NULL,
+									NULL));
+		}
 	}
 	if (n == 0)
 		n = 1;
