@@ -177,8 +177,10 @@ static void jw_strn(struct jw *w, const char *s, size_t n)
 }
 
 /* Digits of v in `base` (10 or 16, lower case): fprintf's format parsing
- * was a visible share of big reports. */
-static void jw_digits(struct jbuf *b, uint64_t v, unsigned base)
+ * was a visible share of big reports.  Inline, so that each call's base
+ * is a constant and the division becomes a multiply or a shift. */
+static inline __attribute__((always_inline))
+void jw_digits(struct jbuf *b, uint64_t v, unsigned base)
 {
 	char buf[24];
 	int i = (int)sizeof(buf);
