@@ -45,6 +45,8 @@ void shim_resolve(void)
 	RESOLVE(fork, "fork");
 	RESOLVE(pthread_create, "pthread_create");
 	RESOLVE(libc_start_main, "__libc_start_main");
+	RESOLVE(sigaction, "sigaction");
+	RESOLVE(signal, "signal");
 	shim_real_dlopen = dlsym(RTLD_NEXT, "dlopen");
 	shim_real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
 	shim_real_dlclose = dlsym(RTLD_NEXT, "dlclose");
@@ -68,6 +70,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	shim_logged_unwind_fork_done();
+	shim_signals_fork_child();
 	shim_fork_child();
 }
 

@@ -1,30 +1,185 @@
-/* hook_signal.c - dying by a fatal signal without losing the recording.
+/* hook_signal.c - dying by a fatal signal without losing the recording,
+ * and without the program noticing.
  *
  * For SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP and SIGSYS whose
  * disposition is SIG_DFL at start-up (never SIGINT/SIGTERM, never a signal
  * the program already handles) we install a handler that records SIGNAL,
- * does the full drain with END(SIGNAL), restores SIG_DFL and re-sends the
- * signal to this thread: when the handler returns the process dies by the
- * same signal, with the same core dump behaviour.  A program that installs
- * its own handler later simply replaces ours.
+ * does the full drain with END(SIGNAL), puts the program's SIG_DFL back
+ * and re-sends the signal to this thread: when the handler returns the
+ * process dies by the same signal, with the same core dump behaviour.
+ *
+ * The program must not see that handler, so sigaction and signal (with
+ * its aliases bsd_signal and ssignal: glibc's signal calls the internal
+ * __sigaction, which no interposing reaches) are interposed here.  Per
+ * fatal signal we keep whether our handler is installed ("ours") and,
+ * while it is, the action the program would read back without us ("the
+ * view"): the kernel's own SIG_DFL, exactly as the kernel reported it when
+ * we took the signal.  While a signal is ours
+ *   - a query gets the view;
+ *   - setting SIG_DFL (without SA_SIGINFO) makes that the view and keeps
+ *     our handler: it is installed for real and read back, so the view
+ *     is byte for byte what the kernel and glibc make of it (SA_RESTORER
+ *     and glibc's sa_restorer on x86_64, unknown flags dropped, ...);
+ *   - setting anything else (a handler, SIG_IGN) hands the signal to the
+ *     program.
+ * A signal that is not ours passes through, except that setting SIG_DFL
+ * while we record makes it ours again: a crash handler (Python's
+ * faulthandler) puts back the action it found before it re-raises, and
+ * that crash is the one we most want in the dump.
+ *
+ * The state is changed under a per-signal spin lock held for a few
+ * syscalls with every signal blocked, so neither a handler on this thread
+ * (sigaction is async-signal-safe, and on_fatal takes it too) nor one on
+ * another thread can deadlock on it; the wrapper never allocates.  The
+ * kernel's answer is the authority: a signal we believe ours whose
+ * handler is no longer on_fatal (changed behind our back, see below) is
+ * treated as the program's from then on.
+ *
+ * Not translated, the program may see on_fatal through them:
+ *   - raw syscall(SYS_rt_sigaction), sigset, sysv_signal, sigvec and
+ *     glibc's internal callers (abort, posix_spawn): they reach the kernel
+ *     directly; a change they make is noticed at the next sigaction;
+ *   - siginterrupt re-installs on_fatal with SA_RESTART changed, the view
+ *     keeps its flags; and signal() on a fatal signal always sets
+ *     SA_RESTART, as glibc's record of siginterrupt is private to it;
+ *   - a vfork/posix_spawn child, or a child of a raw clone: it is not the
+ *     process the state describes (a vfork child even shares our memory),
+ *     so its calls pass through untouched;
+ *   - while SIG_DFL is requested for a signal that is ours, the real
+ *     SIG_DFL is in place for two syscalls: another thread crashing in
+ *     that window dies unrecorded (as it would without us).
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hooks.h"
 
+/* glibc's public alias of sigaction: callable before shim_resolve (other
+ * libraries' constructors run first) and without dlsym in a handler. */
+extern int __sigaction(int sig, const struct sigaction *act,
+		       struct sigaction *old);
+
 static const int fatal_signals[] = {
 	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
 };
+#define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+
+struct sig_state {
+	int lock;               /* atomic: held with all signals blocked */
+	int ours;               /* atomic: on_fatal is installed */
+	struct sigaction view;  /* under lock: what the program sees */
+};
+
+static struct sig_state sig_states[NFATAL];
+/* The process whose dispositions sig_states describes (0: none yet); a
+ * fork child takes it over in shim_signals_fork_child. */
+static int sig_owner;
+
+static struct sig_state *state_of(int sig)
+{
+	for (size_t i = 0; i < NFATAL; i++)
+		if (fatal_signals[i] == sig)
+			return &sig_states[i];
+	return NULL;
+}
+
+static int real_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	int (*fn)(int, const struct sigaction *, struct sigaction *) =
+		atomic_load_relaxed(&shim_real.sigaction);
+	return fn ? fn(sig, act, old) : __sigaction(sig, act, old);
+}
+
+static void state_lock(struct sig_state *s, sigset_t *saved)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, saved);
+	int unlocked = 0;
+	while (!atomic_cas_acq_rel(&s->lock, &unlocked, 1)) {
+		unlocked = 0;
+		sched_yield();
+	}
+}
+
+static void state_unlock(struct sig_state *s, const sigset_t *saved)
+{
+	atomic_store_release(&s->lock, 0);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* The calls here run in the process the state describes. */
+static int own_process(void)
+{
+	int owner = atomic_load_relaxed(&sig_owner);
+	return owner && owner == getpid();
+}
+
+static int recording(void)
+{
+	return atomic_load_relaxed(&shim_g.on) && getpid() == shim_g.pid;
+}
+
+static void on_fatal(int sig, siginfo_t *si, void *uc);
+
+static int is_on_fatal(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_fatal;
+}
+
+/* SA_SIGINFO with a NULL sa_sigaction is SIG_DFL to the kernel too, but
+ * we leave such a request alone, as shim_signals_install does. */
+static int is_default(const struct sigaction *sa)
+{
+	return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_DFL;
+}
+
+/* Install on_fatal; the kernel's previous action becomes the view.
+ * Called with s locked. */
+static void take(int sig, struct sig_state *s)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	atomic_store_relaxed(&s->ours, real_sigaction(sig, &sa, &s->view) == 0);
+}
+
+/* The program's default comes back for the signal's second delivery.
+ * Our handler may be gone already (the program took the signal while we
+ * waited for the lock): then its handler gets the re-sent signal. */
+static void give_back(int sig)
+{
+	struct sig_state *s = state_of(sig);
+	struct sigaction dfl, cur;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	if (!s || !own_process()) {
+		real_sigaction(sig, &dfl, NULL);
+		return;
+	}
+	sigset_t saved;
+	state_lock(s, &saved);
+	if (real_sigaction(sig, NULL, &cur) == 0 && is_on_fatal(&cur)) {
+		int ours = atomic_load_relaxed(&s->ours);
+		real_sigaction(sig, ours ? &s->view : &dfl, NULL);
+	}
+	atomic_store_relaxed(&s->ours, 0);
+	state_unlock(s, &saved);
+}
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	(void)si;
 	(void)uc;
 	int saved = errno;
-	if (atomic_load_relaxed(&shim_g.on) && getpid() == shim_g.pid) {
+	if (recording()) {
 		struct shim_thread *t = &shim_tls;
 		int lvl = shim_enter(t);
 		if (lvl >= 0)
@@ -32,11 +187,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 		shim_leave(t);
 		shim_finish(RCP_END_SIGNAL, sig, 1);
 	}
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(sig, &dfl, NULL);
+	give_back(sig);
 	/* Pending until we return (sig is blocked in its handler); a fault
 	 * would also repeat, but SIGTRAP/SIGSYS or kill() would not. */
 	syscall(SYS_tgkill, getpid(), gettid(), sig);
@@ -45,18 +196,116 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 
 void shim_signals_install(void)
 {
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
-		struct sigaction old, sa;
-		if (sigaction(fatal_signals[i], NULL, &old) != 0)
-			continue;
-		if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL)
-			continue;
-		if (old.sa_flags & SA_SIGINFO)
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_fatal;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-		sigemptyset(&sa.sa_mask);
-		sigaction(fatal_signals[i], &sa, NULL);
+	atomic_store_relaxed(&sig_owner, (int)getpid());
+	for (size_t i = 0; i < NFATAL; i++) {
+		struct sig_state *s = &sig_states[i];
+		struct sigaction old;
+		sigset_t saved;
+		state_lock(s, &saved);
+		if (!atomic_load_relaxed(&s->ours) &&
+		    real_sigaction(fatal_signals[i], NULL, &old) == 0 &&
+		    is_default(&old))
+			take(fatal_signals[i], s);
+		state_unlock(s, &saved);
 	}
+}
+
+/* Only the forking thread lives on: a lock another thread held at the
+ * fork is held by nobody.  The dispositions were inherited with the
+ * state, so the state describes the child now. */
+void shim_signals_fork_child(void)
+{
+	for (size_t i = 0; i < NFATAL; i++)
+		atomic_store_relaxed(&sig_states[i].lock, 0);
+	if (atomic_load_relaxed(&sig_owner))
+		atomic_store_relaxed(&sig_owner, (int)getpid());
+}
+
+/* ---- what the program calls -------------------------------------------- */
+
+static int translated_sigaction(int sig, const struct sigaction *act,
+				struct sigaction *old)
+{
+	struct sig_state *s = state_of(sig);
+	if (!s || !own_process())
+		return real_sigaction(sig, act, old);
+	/* act is read and old written outside the lock, as glibc does it
+	 * outside the syscall: a bad pointer faults with signals unblocked,
+	 * and the fault is a crash like any other. */
+	struct sigaction a, k, o;
+	if (act)
+		a = *act;
+	sigset_t saved;
+	state_lock(s, &saved);
+	int rc = real_sigaction(sig, act ? &a : NULL, &k);
+	if (rc != 0) {
+		int e = errno;
+		state_unlock(s, &saved);
+		errno = e;
+		return rc;
+	}
+	int was_ours = atomic_load_relaxed(&s->ours) && is_on_fatal(&k);
+	o = was_ours ? s->view : k;
+	if (act && is_default(&a) && (was_ours || recording()))
+		take(sig, s);   /* the view is the default just installed */
+	else if (act || !was_ours)
+		atomic_store_relaxed(&s->ours, 0);
+	state_unlock(s, &saved);
+	if (old) {
+		/* The fields glibc fills in, no more (not the padding). */
+		old->sa_handler = o.sa_handler;
+		memcpy(&old->sa_mask, &o.sa_mask, sizeof(o.sa_mask));
+		old->sa_flags = o.sa_flags;
+		old->sa_restorer = o.sa_restorer;
+	}
+	return 0;
+}
+
+SHIM_EXPORT int sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	return translated_sigaction(sig, act, old);
+}
+
+/* glibc's signal(): BSD semantics, the signal blocked in its handler,
+ * interrupted calls restarted.  Other signals go to the real one, which
+ * also knows about siginterrupt. */
+static sighandler_t bsd_signal_common(int sig, sighandler_t handler)
+{
+	if (!state_of(sig)) {
+		sighandler_t (*fn)(int, sighandler_t) =
+			atomic_load_relaxed(&shim_real.signal);
+		if (fn)
+			return fn(sig, handler);
+	}
+	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, sig);
+	sa.sa_flags = SA_RESTART;
+	if (translated_sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+SHIM_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	return bsd_signal_common(sig, handler);
+}
+
+/* Not declared with _GNU_SOURCE (POSIX.1-2008 dropped it). */
+sighandler_t bsd_signal(int sig, sighandler_t handler);
+SHIM_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+	return bsd_signal_common(sig, handler);
+}
+
+SHIM_EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
+{
+	return bsd_signal_common(sig, handler);
 }

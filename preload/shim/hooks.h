@@ -7,7 +7,10 @@
 /* Resolve the real functions with dlsym(RTLD_NEXT) (idempotent). */
 void shim_resolve(void);
 extern int shim_resolving;      /* dlsym running: allocate from bootstrap */
+/* hook_signal.c: take the fatal signals left at SIG_DFL (constructor);
+ * the forked child's side of that state. */
 void shim_signals_install(void);
+void shim_signals_fork_child(void);
 /* Fallbacks of the dlopen trampolines (used before shim_resolve). */
 void *shim_dlopen_slow(const char *file, int flags);
 void *shim_dlmopen_slow(long ns, const char *file, int flags);

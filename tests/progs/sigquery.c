@@ -1,0 +1,179 @@
+/* sigquery.c - what the program sees of the fatal signals' dispositions.
+ * usage: sigquery [crash]
+ *
+ * Prints, for SIGSEGV SIGBUS SIGABRT SIGFPE SIGILL SIGTRAP SIGSYS, the
+ * disposition as sigaction() and signal() report it, then installs and
+ * removes a SIGSEGV handler of its own and prints what it reads back at
+ * each step.  The output must be the same with and without the profiler
+ * (the recorder's own fatal-signal handler must stay invisible).  With
+ * "crash" it then raises SIGSEGV and dies by it, after restoring SIG_DFL
+ * the way a crash handler does.
+ *
+ * Addresses differ between runs (ASLR), so the restorer is printed as
+ * "none", "glibc" (the one glibc puts into every action it installs,
+ * learnt from SIGUSR2) or "other"; the mask as the list of its members. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	int sig;
+	const char *name;
+} fatal[] = {
+	{ SIGSEGV, "SEGV" }, { SIGBUS, "BUS" }, { SIGABRT, "ABRT" },
+	{ SIGFPE, "FPE" }, { SIGILL, "ILL" }, { SIGTRAP, "TRAP" },
+	{ SIGSYS, "SYS" },
+};
+
+static void (*glibc_restorer)(void);
+static void *keep[8];
+
+static void own_handler(int sig)
+{
+	(void)sig;
+}
+
+static void own_action(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+}
+
+static const char *handler_name(void (*h)(int))
+{
+	if (h == SIG_DFL)
+		return "DFL";
+	if (h == SIG_IGN)
+		return "IGN";
+	if (h == SIG_ERR)
+		return "ERR";
+	if (h == own_handler)
+		return "own_handler";
+	if (h == (void (*)(int))own_action)
+		return "own_action";
+	return "foreign";
+}
+
+static void print_action(const char *what, const struct sigaction *sa)
+{
+	const char *r = !sa->sa_restorer ? "none" :
+		sa->sa_restorer == glibc_restorer ? "glibc" : "other";
+	printf("  %-10s handler=%s flags=%#x restorer=%s mask={", what,
+	       handler_name(sa->sa_handler), (unsigned)sa->sa_flags, r);
+	const char *sep = "";
+	for (int s = 1; s <= 64; s++) {
+		if (sigismember(&sa->sa_mask, s) == 1) {
+			printf("%s%d", sep, s);
+			sep = ",";
+		}
+	}
+	printf("}\n");
+}
+
+/* sigaction(sig, NULL, &sa) into a struct filled with a pattern, so a
+ * field the call leaves alone shows too. */
+static void query(const char *what, int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0x5a, sizeof(sa));
+	errno = 0;
+	int rc = sigaction(sig, NULL, &sa);
+	if (rc != 0) {
+		printf("  %-10s rc=%d errno=%d\n", what, rc, errno);
+		return;
+	}
+	print_action(what, &sa);
+}
+
+int main(int argc, char **argv)
+{
+	int crash = argc > 1 && !strcmp(argv[1], "crash");
+	struct sigaction sa, old;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		keep[i] = malloc(32 + i);       /* something to record */
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = own_handler;
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGUSR2, NULL, &old);
+	glibc_restorer = old.sa_restorer;
+
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		int sig = fatal[i].sig;
+		printf("%s\n", fatal[i].name);
+		query("initial", sig);
+		errno = 0;
+		void (*prev)(int) = signal(sig, SIG_DFL);
+		printf("  signal     returned %s errno=%d\n",
+		       handler_name(prev), prev == SIG_ERR ? errno : 0);
+		query("after", sig);
+		prev = signal(sig, SIG_DFL);
+		printf("  signal     returned %s\n", handler_name(prev));
+	}
+
+	printf("SEGV handler\n");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = own_action;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	memset(&old, 0x5a, sizeof(old));
+	int rc = sigaction(SIGSEGV, &sa, &old);
+	printf("  install    rc=%d\n", rc);
+	print_action("old", &old);
+	query("installed", SIGSEGV);
+	/* The same struct as act and old: act is read before old is written. */
+	sa.sa_sigaction = NULL;
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_RESETHAND;
+	rc = sigaction(SIGSEGV, &sa, &sa);
+	printf("  restore    rc=%d\n", rc);
+	print_action("old", &sa);
+	query("restored", SIGSEGV);
+	void (*prev)(int) = signal(SIGSEGV, own_handler);
+	printf("  signal     returned %s\n", handler_name(prev));
+	query("signal'd", SIGSEGV);
+	prev = signal(SIGSEGV, SIG_IGN);
+	printf("  signal     returned %s\n", handler_name(prev));
+	prev = signal(SIGSEGV, SIG_DFL);
+	printf("  signal     returned %s\n", handler_name(prev));
+	query("final", SIGSEGV);
+
+	printf("errors\n");
+	errno = 0;
+	prev = signal(SIGSEGV, SIG_ERR);
+	printf("  signal(SIGSEGV, SIG_ERR) %s errno=%d\n", handler_name(prev),
+	       errno);
+	errno = 0;
+	prev = signal(0, SIG_DFL);
+	printf("  signal(0, SIG_DFL) %s errno=%d\n", handler_name(prev), errno);
+	errno = 0;
+	rc = sigaction(SIGKILL, &sa, NULL);
+	printf("  sigaction(SIGKILL) rc=%d errno=%d\n", rc, errno);
+	errno = 0;
+	rc = sigaction(SIGSEGV, NULL, NULL);
+	printf("  sigaction(SIGSEGV, NULL, NULL) rc=%d errno=%d\n", rc, errno);
+	query("final", SIGSEGV);
+
+	if (crash) {
+		/* What a crash handler does before it re-raises: put back the
+		 * action it found (SIG_DFL), through sigaction. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = own_handler;
+		sigaction(SIGSEGV, &sa, &old);
+		sigaction(SIGSEGV, &old, NULL);
+		printf("crashing\n");
+		fflush(stdout);
+		raise(SIGSEGV);
+		printf("still alive\n");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) / 2; i++)
+		free(keep[i]);
+	printf("done\n");
+	return 0;
+}
