@@ -20,6 +20,7 @@
 #
 # Knobs (environment):
 #   BENCH_REPS       repetitions per measurement             (5)
+#   BENCH_AN_REPS    repetitions of the analyzer runs       (3 x BENCH_REPS)
 #   BENCH_ITERS      malloc_churn steps per thread           (2000000)
 #   BENCH_RC_ITERS   rc_churn steps per thread               (BENCH_ITERS/8)
 #   BENCH_MC_DIV     memcheck runs 1/MC_DIV of the steps     (20)
@@ -36,6 +37,7 @@ BUILD=${BUILD:-build}
 BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build directory" >&2; exit 1; }
 B=$BUILD/bench
 REPS=${BENCH_REPS:-5}
+AN_REPS=${BENCH_AN_REPS:-$((3 * REPS))}
 ITERS=${BENCH_ITERS:-2000000}
 RC_ITERS=${BENCH_RC_ITERS:-$((ITERS / 8))}
 MC_DIV=${BENCH_MC_DIV:-20}
@@ -326,8 +328,10 @@ if command -v taskset >/dev/null 2>&1 && [ -n "$ONE_CPU" ]; then
 else
 	PIN=; pin_note="not pinned: no taskset"
 fi
+# A run takes a tenth of a second, so one hiccup of a shared machine is a
+# large part of it: AN_REPS runs (3 x REPS) for a steadier median.
 rep=1
-while [ "$rep" -le "$REPS" ]; do
+while [ "$rep" -le "$AN_REPS" ]; do
 	if [ -n "$M1_EV" ]; then
 		"$MEASURE" -o "$RES" -l "an:rcprof" -- $PIN "$REPORT" --format json \
 			"$OUT/malloc1.rcprof.bin" > /dev/null 2>&1
@@ -411,7 +415,7 @@ tools_row() { # TITLE WL FIELD TARGET
 }
 
 echo
-echo "## rcprof bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, medians of $REPS"
+echo "## rcprof bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, medians of $REPS (analyzer runs: $AN_REPS)"
 echo
 echo "malloc churn: $ITERS steps/thread; rc churn: $RC_ITERS steps/thread; memcheck: 1/$MC_DIV of the steps, scaled."
 echo
