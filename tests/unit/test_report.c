@@ -205,6 +205,16 @@ static char *report_json(const struct rcp_report *r)
 	return out;
 }
 
+static char *report_text(const struct rcp_report *r)
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	rcp_emit_text(f, r);
+	fclose(f);
+	return out;
+}
+
 START_TEST(test_json_report)
 {
 	struct dg g;
@@ -248,9 +258,7 @@ START_TEST(test_json_report)
 	free(out);
 
 	/* and the text report says the same */
-	f = open_memstream(&out, &n);
-	rcp_emit_text(f, &r);
-	fclose(f);
+	out = report_text(&r);
 	ck_assert_ptr_nonnull(strstr(out, "1 garbage cycle"));
 	ck_assert_ptr_nonnull(strstr(out, "the release that made it garbage"));
 	ck_assert_ptr_nonnull(strstr(out, "TRUNCATED"));
@@ -308,11 +316,7 @@ START_TEST(test_text_groups_cycles)
 	ck_assert_ptr_nonnull(strstr(js, "\"cycles\": 4"));
 	free(js);
 
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	rcp_emit_text(f, &r);
-	fclose(f);
+	char *out = report_text(&r);
 	ck_assert_msg(strstr(out, "== 4 garbage cycles of 2 kinds"), "%s", out);
 	/* the solo node's 500 bytes outweigh the rings' 3 x 64 */
 	const char *solo = strstr(out, "cycle 1: 1 object (solo");
