@@ -24,6 +24,9 @@
 #define atomic_cas_acq_rel(p, expp, v) \
 	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, \
 				    __ATOMIC_ACQUIRE)
+#define atomic_cas_seq_cst(p, expp, v) \
+	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_SEQ_CST, \
+				    __ATOMIC_SEQ_CST)
 #define atomic_cas_relaxed(p, expp, v) \
 	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_RELAXED, \
 				    __ATOMIC_RELAXED)

@@ -96,6 +96,10 @@ static int open_recording(uint32_t parent_pid, uint64_t fork_ts,
 		rc = -errno;
 		goto fail;
 	}
+	/* Slots are used one after another (shim_ring_claim): no read-ahead
+	 * around a fault, which would bring in - and zero - pages of slots
+	 * this process may never use. */
+	madvise(map, len, MADV_RANDOM);
 	close(rfd);
 	rfd = -1;
 	shim_ring_init(&shim_g.ring, map, nslots, slot_size,

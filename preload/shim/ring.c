@@ -41,6 +41,13 @@
  * sealed a slot meanwhile.  P3 and U1/U2 are all seq_cst, so either the
  * sealer's exchange wins the flag, or the holder sees its increment.
  *
+ * Slots in use.  Claims look only at slots [0, used_hi) and open the next
+ * one (seq_cst CAS of used_hi) when none of those is FREE; drains look no
+ * further either.  A slot is claimed only after used_hi covers it, and its
+ * seal (P3) comes after that, so a drainer that sees the seal's pending
+ * count sees the slot.  The untouched rest of the ring costs nothing: no
+ * page of it is ever faulted in.
+ *
  * Back-pressure.  A producer that finds no FREE slot drains SEALED slots
  * itself, or waits (sched_yield, then short sleeps) for a DRAINING one.
  * When every slot is OWNED, waiting cannot help: claim returns -1 and the
@@ -117,6 +124,13 @@ static uint32_t self_tid(void)
 	return (uint32_t)gettid();
 }
 
+/* Slots that may have been claimed: scans look no further.  Acquire:
+ * pairs with the seq_cst increment in shim_ring_claim (see used_hi). */
+static uint32_t slots_used(struct shim_ring *r)
+{
+	return atomic_load_acquire(&r->used_hi);
+}
+
 int shim_ring_claim(struct shim_ring *r, uint32_t tid, uint16_t nest,
 		    uint64_t seq, uint64_t base_ts)
 {
@@ -124,9 +138,10 @@ int shim_ring_claim(struct shim_ring *r, uint32_t tid, uint16_t nest,
 	for (;;) {
 		uint32_t start = atomic_add_relaxed(&r->hint, 1);
 		uint32_t sealed = 0, draining = 0;
-		for (uint32_t i = 0; i < r->nslots; i++) {
-			struct rcp_ring_slot *s =
-				shim_ring_slot(r, (start + i) % r->nslots);
+		uint32_t hi = slots_used(r);
+		for (uint32_t i = 0; i < hi; i++) {
+			uint32_t k = (start + i) % hi;
+			struct rcp_ring_slot *s = shim_ring_slot(r, k);
 			uint32_t st = atomic_load_relaxed(&s->state);
 			if (st == RCP_SLOT_FREE) {
 				/* acquire pairs with D3 (release FREE) */
@@ -136,13 +151,20 @@ int shim_ring_claim(struct shim_ring *r, uint32_t tid, uint16_t nest,
 					s->nest = nest;
 					s->seq = seq;
 					s->base_ts = base_ts;
-					return (int)((start + i) % r->nslots);
+					return (int)k;
 				}
 			}
 			if (st == RCP_SLOT_SEALED)
 				sealed++;
 			else if (st == RCP_SLOT_DRAINING)
 				draining++;
+		}
+		/* None of the used slots is free: open a new one (its bytes
+		 * are the file's zeros, state FREE) and look again.  Seq_cst:
+		 * a drainer that sees this slot's seal (P3, U2) sees it. */
+		if (hi < r->nslots) {
+			atomic_cas_seq_cst(&r->used_hi, &hi, hi + 1);
+			continue;
 		}
 		if (!sealed && !draining)
 			return -1;      /* all OWNED: waiting cannot help */
@@ -255,7 +277,8 @@ int shim_ring_write_chunk_locked(struct shim_ring *r,
 
 void shim_ring_drain_sealed_locked(struct shim_ring *r)
 {
-	for (uint32_t i = 0; i < r->nslots; i++) {
+	uint32_t hi = slots_used(r);
+	for (uint32_t i = 0; i < hi; i++) {
 		struct rcp_ring_slot *s = shim_ring_slot(r, i);
 		uint32_t st = RCP_SLOT_SEALED;
 		/* D1: acquire pairs with P2. */
@@ -273,7 +296,8 @@ void shim_ring_drain_sealed_locked(struct shim_ring *r)
 
 void shim_ring_copy_owned_locked(struct shim_ring *r)
 {
-	for (uint32_t i = 0; i < r->nslots; i++) {
+	uint32_t hi = slots_used(r);
+	for (uint32_t i = 0; i < hi; i++) {
 		struct rcp_ring_slot *s = shim_ring_slot(r, i);
 		if (atomic_load_acquire(&s->state) != RCP_SLOT_OWNED)
 			continue;

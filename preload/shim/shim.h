@@ -191,6 +191,13 @@ struct shim_ring {
 	uint32_t drain_owner;     /* tid of the holder, for self-detection */
 	int64_t pending;          /* SEALED slots not yet drained */
 	uint32_t hint;            /* where the next claim starts looking */
+	/* Slots [0, used_hi) have been handed out at least once (atomic,
+	 * only grows).  Claims reuse them before they take a new one, and
+	 * scans stop there: a slot never used is a page of the ring file
+	 * never touched, so a short-lived process does not fault in (and
+	 * zero) the whole ring - 8 MiB by default, most of the start-up
+	 * cost of the shim. */
+	uint32_t used_hi;
 	/* Events per kind for the END record.  Each stream owns one row of
 	 * rows[] (handed out by rows_used, never reused) and bumps it with a
 	 * relaxed load + store: it is the row's only writer, so no locked

@@ -104,6 +104,46 @@ START_TEST(test_wrap_around)
 }
 END_TEST
 
+/* Pages of the mapping that have been touched (are resident). */
+static size_t resident_pages(const struct fixture *fx)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (fx->len + page - 1) / page, res = 0;
+	unsigned char *v = malloc(n);
+	ck_assert_int_eq(mincore(fx->map, fx->len, v), 0);
+	for (size_t i = 0; i < n; i++)
+		res += v[i] & 1;
+	free(v);
+	return res;
+}
+
+/* A short run uses one slot, and neither claims nor drains look at the
+ * others: a process that records little never touches (and makes the
+ * kernel zero) the rest of the ring. */
+START_TEST(test_short_run_touches_one_slot)
+{
+	struct fixture fx;
+	fx_open(&fx, 1024);
+	ck_assert_uint_ge(fx.r.nslots, 64);
+	struct shim_stream *s = calloc(1, sizeof(*s));
+	shim_stream_init(s, 7, 0);
+	for (uint64_t i = 0; i < 10; i++)
+		put_value(&fx.r, s, 1000 + i, i);
+	shim_stream_seal(&fx.r, s);
+	put_value(&fx.r, s, 2000, 10);          /* a second slot's worth */
+	fx_finish(&fx);
+	ck_assert_uint_le(fx.r.used_hi, 2);
+	size_t slot_pages = fx.r.slot_size / (size_t)sysconf(_SC_PAGESIZE);
+	ck_assert_uint_le(resident_pages(&fx), 1 + 2 * slot_pages);
+	struct rb_dump d;
+	fx_close(&fx, &d);
+	struct rb_expect e = { 0, 0, 0 };
+	ck_assert_int_eq(rb_walk_values(&d, 7, 0, rb_check_next, &e), 11);
+	rb_free(&d);
+	free(s);
+}
+END_TEST
+
 struct producer {
 	struct fixture *fx;
 	uint32_t tid;
@@ -260,6 +300,7 @@ Suite *ring_suite(void)
 	tcase_add_test(tc, test_partial_then_full);
 	tcase_add_test(tc, test_lock_self_detect);
 	tcase_add_test(tc, test_finalized_drains_each_event);
+	tcase_add_test(tc, test_short_run_touches_one_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
