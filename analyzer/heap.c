@@ -190,14 +190,7 @@ static void quarantine(struct rcp_heap *h, struct rcp_block *b,
 			return;
 		}
 	}
-	size_t k = h->qnext;
-	h->qnext = (h->qnext + 1) % RCP_QUARANTINE;
-	if (h->qn < RCP_QUARANTINE)
-		h->qn++;
-	h->ring[k].addr = b->addr;
-	h->ring[k].at = *w;
-	b->flags = RCP_BLOCK_FREED;
-	b->qidx = (uint32_t)k;
+	rcp_heap_ring_put(h, b, b->addr, w);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -235,11 +228,7 @@ int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
 	h->used++;
 	h->n++;
-	b->addr = addr;
-	b->size = size;
-	b->stack = stack;
-	b->flags = 0;
-	b->qidx = 0;
+	rcp_block_set(b, addr, size, stack);
 	return 0;
 }
 

@@ -127,6 +127,33 @@ static inline struct rcp_block *rcp_heap_probe(const struct rcp_heap *h,
 	}
 }
 
+/* The slot b now holds the live block addr. */
+static inline void rcp_block_set(struct rcp_block *b, uint64_t addr,
+				 uint64_t size, uint32_t stack)
+{
+	b->addr = addr;
+	b->size = size;
+	b->stack = stack;
+	b->flags = 0;
+	b->qidx = 0;
+}
+
+/* The live block b (at addr) is freed at w: into the ring (which
+ * exists), over the oldest free when full; b stays in the table, FREED,
+ * naming its ring slot.  The caller counts it out of h->n. */
+static inline void rcp_heap_ring_put(struct rcp_heap *h, struct rcp_block *b,
+				     uint64_t addr, const struct rcp_where *w)
+{
+	size_t k = h->qnext;
+	h->qnext = (k + 1) % RCP_QUARANTINE;
+	if (h->qn < RCP_QUARANTINE)
+		h->qn++;
+	h->ring[k].addr = addr;
+	h->ring[k].at = *w;
+	b->flags = RCP_BLOCK_FREED;
+	b->qidx = (uint16_t)k;
+}
+
 /* Out of line: addr is 0, or is new and the table must grow first. */
 int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
 			 uint64_t size, uint32_t stack);
@@ -153,11 +180,7 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 	} else {
 		h->replaced++;          /* freed unseen, see heap.c */
 	}
-	b->addr = addr;
-	b->size = size;
-	b->stack = stack;
-	b->flags = 0;
-	b->qidx = 0;
+	rcp_block_set(b, addr, size, stack);
 	return 0;
 }
 
@@ -177,16 +200,8 @@ static inline void rcp_heap_release_hashed(struct rcp_heap *h, uint64_t addr,
 		rcp_heap_release_slow(h, b, addr, w);
 		return;
 	}
-	/* into the ring, over the oldest free when full */
-	size_t k = h->qnext;
-	h->qnext = (k + 1) % RCP_QUARANTINE;
-	if (h->qn < RCP_QUARANTINE)
-		h->qn++;
 	h->n--;
-	h->ring[k].addr = addr;
-	h->ring[k].at = *w;
-	b->flags = RCP_BLOCK_FREED;
-	b->qidx = (uint16_t)k;
+	rcp_heap_ring_put(h, b, addr, w);
 }
 
 /* RC_NEW: the block at `block` holds a refcounted object. */
