@@ -3,10 +3,11 @@
  * The image: [the original file, its compressed sections' bytes left as
  * holes] [each kept section inflated, 16-byte aligned] [section headers].
  * It is anonymous memory with transparent huge pages: a memfd's 4 KiB
- * shmem pages cost more to allocate than the inflating itself.  The headers are the original ones
- * with the inflated sections pointed at their new place, their
- * SHF_COMPRESSED flag cleared; dropped sections become empty SHT_NOBITS
- * without a name, so libdw neither reads nor inflates them.
+ * shmem pages cost more to allocate than the inflating itself.  The
+ * headers are the original ones with the inflated sections pointed at
+ * their new place, their SHF_COMPRESSED flag cleared; dropped sections
+ * become empty SHT_NOBITS without a name, so libdw neither reads nor
+ * inflates them.
  */
 #include <elf.h>
 #include <elfutils/libdwelf.h>
@@ -231,8 +232,9 @@ void *rcp_debug_inflated(int fd, size_t *size)
 	    (uint64_t)st.st_size < sizeof(Elf64_Ehdr))
 		return NULL;
 	struct plan p = { .size = (uint64_t)st.st_size };
-	void *file = mmap(NULL, p.size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-			  fd, 0);
+	/* Not populated: most files (every module's own file is tried)
+	 * have nothing to inflate, and only their headers are read. */
+	void *file = mmap(NULL, p.size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (file == MAP_FAILED)
 		return NULL;
 	p.file = file;
