@@ -44,52 +44,65 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-/* Reports the inflated image of the separate debug file (by build-id) or
- * of the file itself, when there is one, as the module: it has the symbol
- * table and the DWARF, and the program headers for the addresses.
- * libdwfl places an image reported from memory at an address of its own
- * (its bias); recorded addresses are moved by the difference.  Else the
- * file, libdwfl finding and inflating the debug file itself. */
-static void report(struct rcp_sym_mod *m, const char *path, uint64_t base,
-		   const uint8_t *build_id, uint32_t build_id_len)
+/* The inflated image of the module's separate debug file (found by
+ * build-id) or of its own file, or NULL when neither has compressed
+ * DWARF. */
+static void *inflated_image(const char *path, const uint8_t *build_id,
+			    uint32_t build_id_len, size_t *size)
 {
-	size_t size = 0;
 	void *img = NULL;
 	if (build_id_len)
 		img = rcp_debug_inflated_by_build_id(RCP_DEBUG_ROOT, build_id,
-						     build_id_len, &size, NULL);
+						     build_id_len, size, NULL);
 	if (!img) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			img = rcp_debug_inflated(fd, &size);
+			img = rcp_debug_inflated(fd, size);
 			close(fd);
 		}
 	}
+	return img;
+}
+
+/* Reports img as the module: it has the symbol table, the DWARF and the
+ * program headers for the addresses.  libdwfl places an image reported
+ * from memory at an address of its own (its bias); recorded addresses are
+ * moved by the difference.  1 with m owning img, or 0 with nothing kept
+ * (img is still the caller's). */
+static int report_image(struct rcp_sym_mod *m, const char *path,
+			uint64_t base, void *img, size_t size)
+{
+	m->dwfl = dwfl_begin(&offline_callbacks);
+	if (!m->dwfl)
+		return 0;
 	dwfl_report_begin(m->dwfl);
-	if (img) {
-		m->mod = dwfl_report_offline_memory(m->dwfl, rcp_basename(path),
-						    path, img, size);
-		GElf_Addr bias;
-		if (m->mod && dwfl_module_getelf(m->mod, &bias)) {
-			m->shift = bias - base;
-			m->image = img;
-			m->image_size = size;
-		} else {
-			/* not usable as reported: start over with the file */
-			dwfl_report_end(m->dwfl, NULL, NULL);
-			dwfl_end(m->dwfl);
-			rcp_debug_image_free(img, size);
-			m->mod = NULL;
-			m->dwfl = dwfl_begin(&offline_callbacks);
-			if (!m->dwfl)
-				return;
-			dwfl_report_begin(m->dwfl);
-			img = NULL;
-		}
+	m->mod = dwfl_report_offline_memory(m->dwfl, rcp_basename(path), path,
+					    img, size);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	GElf_Addr bias;
+	if (m->mod && dwfl_module_getelf(m->mod, &bias)) {
+		m->shift = bias - base;
+		m->image = img;
+		m->image_size = size;
+		return 1;
 	}
-	if (!img)
-		m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1,
-					 base, true);
+	dwfl_end(m->dwfl);
+	m->dwfl = NULL;
+	m->mod = NULL;
+	return 0;
+}
+
+/* Reports the module's file; libdwfl finds the separate debug file and
+ * inflates it itself. */
+static void report_file(struct rcp_sym_mod *m, const char *path,
+			uint64_t base)
+{
+	m->dwfl = dwfl_begin(&offline_callbacks);
+	if (!m->dwfl)
+		return;
+	dwfl_report_begin(m->dwfl);
+	m->mod = dwfl_report_elf(m->dwfl, rcp_basename(path), path, -1, base,
+				 true);
 	dwfl_report_end(m->dwfl, NULL, NULL);
 }
 
@@ -113,10 +126,12 @@ void rcp_sym_mod_open(struct rcp_sym_mod *m, const char *path, uint64_t base,
 	 * a device and block */
 	if (!path || !*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
-	m->dwfl = dwfl_begin(&offline_callbacks);
-	if (!m->dwfl)
-		return;
-	report(m, path, base, build_id, build_id_len);
+	size_t size = 0;
+	void *img = inflated_image(path, build_id, build_id_len, &size);
+	if (!img || !report_image(m, path, base, img, size)) {
+		rcp_debug_image_free(img, size);
+		report_file(m, path, base);
+	}
 	if (!m->mod)
 		return;
 	if (build_id_len) {
