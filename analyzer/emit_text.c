@@ -140,16 +140,18 @@ struct cycle_group {
 	uint64_t bytes;
 };
 
-static const struct rcp_report *sort_report;    /* for by_signature */
+/* A cycle by its signature, then by its place in the report. */
+struct sig_index {
+	uint64_t sig;
+	size_t idx;
+};
 
 static int by_signature(const void *x, const void *y)
 {
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	uint64_t sa = sort_report->cycles[a].c->signature;
-	uint64_t sb = sort_report->cycles[b].c->signature;
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	return a < b ? -1 : a > b;
+	const struct sig_index *a = x, *b = y;
+	if (a->sig != b->sig)
+		return a->sig < b->sig ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
 static int by_group_bytes(const void *x, const void *y)
@@ -164,28 +166,27 @@ static int by_group_bytes(const void *x, const void *y)
  * cycles shown one by one) when memory runs out. */
 static struct cycle_group *group_cycles(const struct rcp_report *r, size_t *n)
 {
-	size_t *idx = malloc(r->ncycles * sizeof(*idx));
+	struct sig_index *by = malloc(r->ncycles * sizeof(*by));
 	struct cycle_group *g = malloc(r->ncycles * sizeof(*g));
-	if (!idx || !g) {
-		free(idx);
+	if (!by || !g) {
+		free(by);
 		free(g);
 		return NULL;
 	}
 	for (size_t i = 0; i < r->ncycles; i++)
-		idx[i] = i;
-	sort_report = r;
-	qsort(idx, r->ncycles, sizeof(*idx), by_signature);
+		by[i] = (struct sig_index){ r->cycles[i].c->signature, i };
+	qsort(by, r->ncycles, sizeof(*by), by_signature);
 	size_t ng = 0;
 	for (size_t i = 0; i < r->ncycles; i++) {
-		const struct rcobj_cycle *c = r->cycles[idx[i]].c;
-		if (ng && r->cycles[g[ng - 1].first].c->signature == c->signature) {
+		uint64_t bytes = r->cycles[by[i].idx].c->bytes;
+		if (i && by[i].sig == by[i - 1].sig) {
 			g[ng - 1].count++;
-			g[ng - 1].bytes += c->bytes;
+			g[ng - 1].bytes += bytes;
 			continue;
 		}
-		g[ng++] = (struct cycle_group){ idx[i], 1, c->bytes };
+		g[ng++] = (struct cycle_group){ by[i].idx, 1, bytes };
 	}
-	free(idx);
+	free(by);
 	qsort(g, ng, sizeof(*g), by_group_bytes);
 	*n = ng;
 	return g;
