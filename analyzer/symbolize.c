@@ -1,7 +1,9 @@
 /* symbolize.c - offline symbolization (see symbolize.h).
  *
- * Per module, on first use: dwfl_begin with the offline callbacks,
- * dwfl_report_elf(path) at the recorded load bias, compare build ids
+ * Per module, on first use: dwfl_begin with the offline callbacks, the
+ * module reported at the recorded load bias - its file, or the inflated
+ * image of its compressed debug information (debug_inflate.h) at
+ * libdwfl's own address plus a shift - and build ids compared
  * (rcp_sym_mod_open).  The modules the replay saw in stacks are opened on
  * a worker thread while the replay runs (sym_warm.h); the first lookup
  * waits for it and takes them over.
