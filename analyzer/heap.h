@@ -55,6 +55,7 @@ struct rcp_heap {
 	size_t n;                       /* live blocks */
 	size_t used;                    /* live + FREED slots, <= cap / 2 */
 	struct rcp_qent *ring;          /* RCP_QUARANTINE entries, lazily */
+	int ring_huge;                  /* ring is rcp_map_huge memory */
 	size_t qnext;                   /* the slot the next free goes to */
 	size_t qn;                      /* frees in the ring */
 	int tolerate_invalid;           /* history incomplete: no INVALID_FREE */
@@ -65,6 +66,12 @@ struct rcp_heap {
 };
 
 int rcp_heap_init(struct rcp_heap *h);
+/* The replay will see about `frees` frees (the dump's own count): when
+ * they are enough to fill the quarantine, the table is made large enough
+ * now for the frees it will remember, at most a quarter full, and the
+ * ring is put in one huge page.  Called before the first event; without
+ * it the table starts small and grows.  0 or -ENOMEM. */
+int rcp_heap_reserve(struct rcp_heap *h, uint64_t frees);
 void rcp_heap_free_all(struct rcp_heap *h);
 /* MALLOC / REALLOC_TO.  0 or -ENOMEM. */
 int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,

@@ -518,6 +518,19 @@ static void check_counts(struct rcp_analysis *a)
 			 d->path, (unsigned long long)a->lost_other);
 }
 
+/* The frees the dumps say they hold (their END records), 0 when unknown. */
+static uint64_t expected_frees(const struct rcp_analysis *a)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i <= a->nparents; i++) {
+		const struct rcp_dump *d = i ? &a->parents[i - 1] : &a->dump;
+		if (d->has_end)
+			n += d->end.counts[RCP_EV_FREE] +
+			     d->end.counts[RCP_EV_REALLOC_FROM];
+	}
+	return n;
+}
+
 /* Common part once a->dump is open. */
 static int run(struct rcp_analysis *a, char *err, size_t errlen)
 {
@@ -533,6 +546,9 @@ static int run(struct rcp_analysis *a, char *err, size_t errlen)
 	if (rc)
 		goto oom;
 	a->heap.tolerate_invalid = a->parent_unreadable;
+	rc = rcp_heap_reserve(&a->heap, expected_frees(a));
+	if (rc)
+		goto oom;
 	a->sym = rcp_sym_create(&a->mods, &a->strs, &a->stacks);
 	if (!a->sym)
 		goto oom;

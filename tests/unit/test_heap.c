@@ -16,6 +16,54 @@ static struct rcp_where at(uint64_t ts, uint32_t stack)
 	return w;
 }
 
+/* A heap as the replay makes it: reserved (run 1 of a loop test) for a
+ * dump that says it holds many frees, or left to grow (run 0).  The
+ * results must not depend on it. */
+static void init_heap(struct rcp_heap *h, int reserved)
+{
+	ck_assert_int_eq(rcp_heap_init(h), 0);
+	if (!reserved)
+		return;
+	ck_assert_int_eq(rcp_heap_reserve(h, 10 * (uint64_t)RCP_QUARANTINE), 0);
+	ck_assert_uint_eq(h->cap, 4 * (size_t)RCP_QUARANTINE);
+	ck_assert_ptr_nonnull(h->ring);
+}
+
+/* Too few frees to fill the quarantine, or a heap already in use: the
+ * reservation changes nothing; enough frees: the table is a quarter-full
+ * size for them and blocks go in and out as before. */
+START_TEST(test_reserve)
+{
+	struct rcp_heap h;
+	struct rcp_where w = at(1, 0);
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	ck_assert_int_eq(rcp_heap_reserve(&h, RCP_QUARANTINE - 1), 0);
+	ck_assert_uint_eq(h.cap, 1024);
+	ck_assert_ptr_null(h.ring);
+	ck_assert_int_eq(rcp_heap_alloc(&h, 0x100, 8, &w), 0);
+	ck_assert_int_eq(rcp_heap_reserve(&h, 100 * (uint64_t)RCP_QUARANTINE), 0);
+	ck_assert_uint_eq(h.cap, 1024);
+	rcp_heap_free_all(&h);
+
+	init_heap(&h, 1);
+	for (uint64_t i = 1; i <= 3 * (uint64_t)RCP_QUARANTINE; i++) {
+		ck_assert_int_eq(rcp_heap_alloc(&h, i * 16, i, &w), 0);
+		if (i % 3)
+			rcp_heap_release(&h, i * 16, &w);
+	}
+	ck_assert_uint_eq(h.n, RCP_QUARANTINE);
+	ck_assert_uint_eq(rcp_heap_find(&h, 3 * 16)->size, 3);
+	ck_assert_ptr_null(rcp_heap_find(&h, 16));
+	rcp_heap_release(&h, 16, &w);           /* forgotten: invalid */
+	rcp_heap_release(&h, (3 * (uint64_t)RCP_QUARANTINE - 1) * 16, &w);
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_INVALID_FREE);
+	ck_assert_int_eq(h.errors[1].kind, RCP_ERR_DOUBLE_FREE);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
 START_TEST(test_table_many_blocks)
 {
 	struct rcp_heap h;
@@ -83,7 +131,7 @@ START_TEST(test_quarantine_bounded)
 	struct rcp_where w = at(1, 0);
 	const uint64_t n = RCP_QUARANTINE + 1000;
 
-	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	init_heap(&h, _i);
 	for (uint64_t i = 1; i <= n; i++) {
 		rcp_heap_alloc(&h, i * 32, 8, &w);
 		rcp_heap_release(&h, i * 32, &w);
@@ -143,7 +191,7 @@ START_TEST(test_quarantine_full_error)
 	struct rcp_where w = at(1, 0);
 	const uint64_t q = RCP_QUARANTINE;
 
-	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	init_heap(&h, _i);
 	for (uint64_t i = 1; i <= q; i++) {
 		ck_assert_int_eq(rcp_heap_alloc(&h, i * 32, 8, &w), 0);
 		rcp_heap_release(&h, i * 32, &w);
@@ -291,9 +339,10 @@ Suite *heap_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_table_many_blocks);
 	tcase_add_test(tc, test_double_and_invalid_free);
-	tcase_add_test(tc, test_quarantine_bounded);
+	tcase_add_test(tc, test_reserve);
+	tcase_add_loop_test(tc, test_quarantine_bounded, 0, 2);
 	tcase_add_test(tc, test_quarantine_sweep);
-	tcase_add_test(tc, test_quarantine_full_error);
+	tcase_add_loop_test(tc, test_quarantine_full_error, 0, 2);
 	tcase_add_test(tc, test_replay_leaks_realloc_rc);
 	tcase_add_test(tc, test_parent_chain);
 	suite_add_tcase(s, tc);
