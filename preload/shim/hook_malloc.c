@@ -57,6 +57,18 @@ static int need_boot(void *fn)
 	return shim_resolving || !shim_real.malloc;
 }
 
+/* The stack of the allocation about to be made (see shim_alloc_stack),
+ * errno kept: a successful allocation leaves errno as it was. */
+static inline uint32_t alloc_stack(struct shim_thread *t, int lvl)
+{
+	if (lvl < 0)
+		return 0;
+	int e = errno;
+	uint32_t stack = shim_alloc_stack(t, lvl);
+	errno = e;
+	return stack;
+}
+
 /* ---- the hooks ------------------------------------------------------------------ */
 
 SHIM_EXPORT void *malloc(size_t n)
@@ -65,10 +77,11 @@ SHIM_EXPORT void *malloc(size_t n)
 		return boot_alloc(n, 16);
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
+	uint32_t stack = alloc_stack(t, lvl);
 	void *p = shim_real.malloc(n);
 	if (lvl >= 0 && p) {
 		int e = errno;
-		shim_rec_alloc(t, lvl, p, n, RCP_ALLOC_MALLOC);
+		shim_rec_alloc(t, lvl, p, n, RCP_ALLOC_MALLOC, stack);
 		errno = e;
 	}
 	shim_leave(t);
@@ -104,10 +117,11 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
+	uint32_t stack = alloc_stack(t, lvl);
 	void *p = shim_real.calloc(n, size);
 	if (lvl >= 0 && p) {
 		int e = errno;
-		shim_rec_alloc(t, lvl, p, n * size, RCP_ALLOC_CALLOC);
+		shim_rec_alloc(t, lvl, p, n * size, RCP_ALLOC_CALLOC, stack);
 		errno = e;
 	}
 	shim_leave(t);
@@ -141,10 +155,11 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 	int lvl = shim_enter(t);
 	void *q;
 	if (!p) {
+		uint32_t stack = alloc_stack(t, lvl);
 		q = shim_real.realloc(NULL, bytes);
 		if (lvl >= 0 && q) {
 			int e = errno;
-			shim_rec_alloc(t, lvl, q, bytes, RCP_ALLOC_REALLOC);
+			shim_rec_alloc(t, lvl, q, bytes, RCP_ALLOC_REALLOC, stack);
 			errno = e;
 		}
 	} else if (bytes == 0) {
@@ -153,15 +168,17 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 		q = shim_real.realloc(p, 0);
 		if (lvl >= 0 && q) {    /* a libc that does not free here */
 			int e = errno;
-			shim_rec_alloc(t, lvl, q, 0, RCP_ALLOC_REALLOC);
+			shim_rec_alloc(t, lvl, q, 0, RCP_ALLOC_REALLOC,
+				       alloc_stack(t, lvl));
 			errno = e;
 		}
 	} else {
+		uint32_t stack = alloc_stack(t, lvl);
 		uint64_t ts = lvl >= 0 ? shim_now_before_release() : 0;
 		q = shim_real.realloc(p, bytes);
 		if (lvl >= 0 && q) {
 			int e = errno;
-			shim_rec_realloc(t, lvl, p, ts, q, bytes);
+			shim_rec_realloc(t, lvl, p, ts, q, bytes, stack);
 			errno = e;
 		}
 	}
@@ -192,10 +209,11 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
+	uint32_t stack = alloc_stack(t, lvl);
 	int rc = shim_real.posix_memalign(out, align, n);
 	if (lvl >= 0 && rc == 0) {
 		int e = errno;
-		shim_rec_alloc(t, lvl, *out, n, RCP_ALLOC_MEMALIGN);
+		shim_rec_alloc(t, lvl, *out, n, RCP_ALLOC_MEMALIGN, stack);
 		errno = e;
 	}
 	shim_leave(t);
@@ -208,10 +226,12 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 			return boot_alloc(size, boot_align);                \
 		struct shim_thread *t = &shim_tls;                          \
 		int lvl = shim_enter(t);                                    \
+		uint32_t stack = alloc_stack(t, lvl);                       \
 		void *p = call;                                             \
 		if (lvl >= 0 && p) {                                        \
 			int e = errno;                                      \
-			shim_rec_alloc(t, lvl, p, size, RCP_ALLOC_MEMALIGN); \
+			shim_rec_alloc(t, lvl, p, size, RCP_ALLOC_MEMALIGN, \
+				       stack);                              \
 			errno = e;                                          \
 		}                                                           \
 		shim_leave(t);                                              \

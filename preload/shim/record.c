@@ -168,13 +168,24 @@ static uint32_t capture_stack(struct shim_thread *t, int lvl,
 
 /* ---- heap ----------------------------------------------------------------- */
 
+/* Taken before the allocation: the stack cache's lookup ends in loads
+ * of a record that often miss the cache, and the real allocator's work
+ * then overlaps them; taken after, the fenced timestamp of the event
+ * waited for them.  Same frames either way: the hook's caller has not
+ * returned. */
+uint32_t shim_alloc_stack(struct shim_thread *t, int lvl)
+{
+	if (lvl > 1)
+		return 0;       /* stream_for would count a lost event */
+	return capture_stack(t, lvl, stream_for(t, lvl, RCP_EV_MALLOC));
+}
+
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
-		    unsigned flavor)
+		    unsigned flavor, uint32_t stack)
 {
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_MALLOC);
 	if (!s)
 		return;
-	uint32_t stack = capture_stack(t, lvl, s);
 	if (lvl == 0) {
 		t->last_block = p;
 		t->last_stack = stack;
@@ -200,7 +211,7 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p)
 }
 
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
-		      uint64_t ts_before, void *p, size_t n)
+		      uint64_t ts_before, void *p, size_t n, uint32_t stack)
 {
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_REALLOC_TO);
 	if (!s) {
@@ -210,7 +221,6 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 		}
 		return;
 	}
-	uint32_t stack = capture_stack(t, lvl, s);
 	/* Reserve room for both so they land in the same chunk. */
 	uint8_t *w = shim_ev_begin(R, s, RCP_EV_REALLOC_FROM, ts_before, 96);
 	w = shim_put_addr(s, w, (uintptr_t)old);

@@ -127,11 +127,14 @@ int shim_is_suspect_type(const char *type);
 void shim_suspect(const char *type);
 
 /* record.c: one function per event; lvl from shim_enter (>= 0). */
+/* The stack id of an allocation, taken before the real allocator runs
+ * (0 at level 2 and up); errno may change. */
+uint32_t shim_alloc_stack(struct shim_thread *t, int lvl);
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
-		    unsigned flavor);
+		    unsigned flavor, uint32_t stack);
 void shim_rec_free(struct shim_thread *t, int lvl, void *p);
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
-		      uint64_t ts_before, void *p, size_t n);
+		      uint64_t ts_before, void *p, size_t n, uint32_t stack);
 void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 		     const void *block, size_t size, const char *type,
 		     long count, int from_note);
