@@ -8,9 +8,10 @@
  * and re-sends the signal to this thread: when the handler returns the
  * process dies by the same signal, with the same core dump behaviour.
  *
- * The program must not see that handler, so sigaction and signal (with
- * its aliases bsd_signal and ssignal: glibc's signal calls the internal
- * __sigaction, which no interposing reaches) are interposed here.  Per
+ * The program must not see that handler, so sigaction, signal (with its
+ * aliases bsd_signal and ssignal) and the System V sysv_signal and sigset
+ * are interposed here: glibc's own versions call the internal
+ * __sigaction, which no interposing reaches.  Per
  * fatal signal we keep whether our handler is installed ("ours") and,
  * while it is, the action the program would read back without us ("the
  * view"): the kernel's own SIG_DFL, exactly as the kernel reported it when
@@ -36,9 +37,9 @@
  * treated as the program's from then on.
  *
  * Not translated, the program may see on_fatal through them:
- *   - raw syscall(SYS_rt_sigaction), sigset, sysv_signal, sigvec and
- *     glibc's internal callers (abort, posix_spawn): they reach the kernel
- *     directly; a change they make is noticed at the next sigaction;
+ *   - raw syscall(SYS_rt_sigaction), sigvec and glibc's internal
+ *     callers (abort, posix_spawn): they reach the kernel directly; a
+ *     change they make is noticed at the next sigaction;
  *   - siginterrupt re-installs on_fatal with SA_RESTART changed, the view
  *     keeps its flags; and signal() on a fatal signal always sets
  *     SA_RESTART, as glibc's record of siginterrupt is private to it;
@@ -308,4 +309,57 @@ SHIM_EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
 SHIM_EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
 {
 	return bsd_signal_common(sig, handler);
+}
+
+/* System V's signal: the handler runs once (SA_RESETHAND), its signal
+ * is not blocked in it and interrupted calls are not restarted.  The
+ * historical no-op SA_INTERRUPT is passed as glibc passes it, so the
+ * flags the kernel keeps are the same. */
+SHIM_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER | SA_INTERRUPT;
+	if (translated_sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* System V's sigset: SIG_HOLD blocks the signal and leaves its action;
+ * anything else becomes the action (no mask, no flags) and unblocks the
+ * signal.  Either way the answer is SIG_HOLD when the signal was blocked
+ * before, else the previous handler. */
+SHIM_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
+{
+	if (disp == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigset_t one, before;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct sigaction sa, old;
+	if (disp == SIG_HOLD) {
+		if (pthread_sigmask(SIG_BLOCK, &one, &before) != 0)
+			return SIG_ERR;
+		if (sigismember(&before, sig))
+			return SIG_HOLD;
+		if (translated_sigaction(sig, NULL, &old) < 0)
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = disp;
+	sigemptyset(&sa.sa_mask);
+	if (translated_sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	if (pthread_sigmask(SIG_UNBLOCK, &one, &before) != 0)
+		return SIG_ERR;
+	return sigismember(&before, sig) ? SIG_HOLD : old.sa_handler;
 }

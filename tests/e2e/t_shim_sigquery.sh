@@ -1,5 +1,5 @@
-# The recorder's fatal-signal handler is invisible: sigaction() and
-# signal() report what they report without the shim, a handler the program
+# The recorder's fatal-signal handler is invisible: sigaction(), signal(),
+# sysv_signal() and sigset() report what they report without the shim, a handler the program
 # installs and removes reads back the same, and a crash after the program
 # put SIG_DFL back (as a crash handler does before re-raising) is still
 # recorded.  Python's view of SIGSEGV and faulthandler likewise.
@@ -32,6 +32,13 @@ grep -q '^crashing$' sqc.plain.out || fail "sigquery crash did not get to the cr
 d=$(one_dump sqc)
 check_dump "$d"
 expect_eq "sigquery crash END" "$(end_of "$d")" "signal 11 11 1"
+
+# The same with SIG_DFL put back by System V's sysv_signal.
+same_run sqv "$PROGS/sigquery" crash-sysv
+expect_eq "sigquery crash-sysv status" "$plain_rc" $((128 + 11))
+d=$(one_dump sqv)
+check_dump "$d"
+expect_eq "sigquery crash-sysv END" "$(end_of "$d")" "signal 11 11 1"
 
 py=/usr/bin/python3
 [ -x "$py" ] || py=$(command -v python3) || py=

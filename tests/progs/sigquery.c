@@ -1,5 +1,5 @@
 /* sigquery.c - what the program sees of the fatal signals' dispositions.
- * usage: sigquery [crash]
+ * usage: sigquery [crash | crash-sysv]
  *
  * Prints, for SIGSEGV SIGBUS SIGABRT SIGFPE SIGILL SIGTRAP SIGSYS, the
  * disposition as sigaction() and signal() report it, then installs and
@@ -7,11 +7,12 @@
  * each step.  The output must be the same with and without the profiler
  * (the recorder's own fatal-signal handler must stay invisible).  With
  * "crash" it then raises SIGSEGV and dies by it, after restoring SIG_DFL
- * the way a crash handler does.
+ * the way a crash handler does (with crash-sysv: through sysv_signal).
  *
  * Addresses differ between runs (ASLR), so the restorer is printed as
  * "none", "glibc" (the one glibc puts into every action it installs,
  * learnt from SIGUSR2) or "other"; the mask as the list of its members. */
+#define _GNU_SOURCE     /* sysv_signal, sigset, SIG_HOLD */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,7 +91,8 @@ static void query(const char *what, int sig)
 
 int main(int argc, char **argv)
 {
-	int crash = argc > 1 && !strcmp(argv[1], "crash");
+	int sysv = argc > 1 && !strcmp(argv[1], "crash-sysv");
+	int crash = sysv || (argc > 1 && !strcmp(argv[1], "crash"));
 	struct sigaction sa, old;
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
@@ -114,6 +116,34 @@ int main(int argc, char **argv)
 		prev = signal(sig, SIG_DFL);
 		printf("  signal     returned %s\n", handler_name(prev));
 	}
+
+	/* The System V calls: sysv_signal, and sigset with its SIG_HOLD
+	 * (deprecated, and still what old programs call). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		int sig = fatal[i].sig;
+		printf("%s System V\n", fatal[i].name);
+		void (*prev)(int) = sysv_signal(sig, SIG_DFL);
+		printf("  sysv_signal returned %s\n", handler_name(prev));
+		query("sysv'd", sig);
+		prev = sigset(sig, SIG_DFL);
+		printf("  sigset     returned %s\n", handler_name(prev));
+		prev = sigset(sig, SIG_HOLD);
+		printf("  sigset HOLD returned %s\n",
+		       prev == SIG_HOLD ? "HOLD" : handler_name(prev));
+		prev = sigset(sig, SIG_DFL);
+		printf("  sigset     returned %s\n",
+		       prev == SIG_HOLD ? "HOLD" : handler_name(prev));
+		query("sigset", sig);
+	}
+	void (*was)(int) = sysv_signal(SIGSEGV, own_handler);
+	printf("  sysv_signal(SEGV, own) returned %s\n", handler_name(was));
+	query("sysv own", SIGSEGV);
+	was = sigset(SIGSEGV, SIG_DFL);
+	printf("  sigset(SEGV, DFL) returned %s\n", handler_name(was));
+	query("sigset DFL", SIGSEGV);
+#pragma GCC diagnostic pop
 
 	printf("SEGV handler\n");
 	memset(&sa, 0, sizeof(sa));
@@ -165,7 +195,10 @@ int main(int argc, char **argv)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = own_handler;
 		sigaction(SIGSEGV, &sa, &old);
-		sigaction(SIGSEGV, &old, NULL);
+		if (sysv)
+			sysv_signal(SIGSEGV, SIG_DFL);
+		else
+			sigaction(SIGSEGV, &old, NULL);
 		printf("crashing\n");
 		fflush(stdout);
 		raise(SIGSEGV);
