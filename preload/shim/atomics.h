@@ -20,6 +20,8 @@
 #define atomic_add_relaxed(p, v)      __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define atomic_add_seq_cst(p, v)      __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
 #define atomic_sub_release(p, v)      __atomic_fetch_sub((p), (v), __ATOMIC_RELEASE)
+#define atomic_or_relaxed(p, v)       __atomic_fetch_or((p), (v), __ATOMIC_RELAXED)
+#define atomic_and_relaxed(p, v)      __atomic_fetch_and((p), (v), __ATOMIC_RELAXED)
 /* Strong CAS; on failure *(expp) receives the current value. */
 #define atomic_cas_acq_rel(p, expp, v) \
 	__atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, \

@@ -47,6 +47,7 @@ void shim_resolve(void)
 	RESOLVE(libc_start_main, "__libc_start_main");
 	RESOLVE(sigaction, "sigaction");
 	RESOLVE(signal, "signal");
+	RESOLVE(siginterrupt, "siginterrupt");
 	shim_real_dlopen = dlsym(RTLD_NEXT, "dlopen");
 	shim_real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
 	shim_real_dlclose = dlsym(RTLD_NEXT, "dlclose");

@@ -9,9 +9,9 @@
  * process dies by the same signal, with the same core dump behaviour.
  *
  * The program must not see that handler, so sigaction, signal (with its
- * aliases bsd_signal and ssignal) and the System V sysv_signal and sigset
- * are interposed here: glibc's own versions call the internal
- * __sigaction, which no interposing reaches.  Per
+ * aliases bsd_signal and ssignal), siginterrupt and the System V
+ * sysv_signal and sigset are interposed here: glibc's own versions call
+ * the internal __sigaction, which no interposing reaches.  Per
  * fatal signal we keep whether our handler is installed ("ours") and,
  * while it is, the action the program would read back without us ("the
  * view"): the kernel's own SIG_DFL, exactly as the kernel reported it when
@@ -40,9 +40,6 @@
  *   - raw syscall(SYS_rt_sigaction), sigvec and glibc's internal
  *     callers (abort, posix_spawn): they reach the kernel directly; a
  *     change they make is noticed at the next sigaction;
- *   - siginterrupt re-installs on_fatal with SA_RESTART changed, the view
- *     keeps its flags; and signal() on a fatal signal always sets
- *     SA_RESTART, as glibc's record of siginterrupt is private to it;
  *   - a vfork/posix_spawn child, or a child of a raw clone: it is not the
  *     process the state describes (a vfork child even shares our memory),
  *     so its calls pass through untouched;
@@ -268,9 +265,19 @@ SHIM_EXPORT int sigaction(int sig, const struct sigaction *act,
 	return translated_sigaction(sig, act, old);
 }
 
+/* The fatal signals siginterrupt(sig, 1) was last called for: signal()
+ * does not ask for SA_RESTART on them.  glibc keeps the same record for
+ * its own signal(), which the other signals go to. */
+static uint64_t interrupting;
+
+static uint64_t sig_bit(int sig)
+{
+	return (uint64_t)1 << (sig - 1);
+}
+
 /* glibc's signal(): BSD semantics, the signal blocked in its handler,
- * interrupted calls restarted.  Other signals go to the real one, which
- * also knows about siginterrupt. */
+ * interrupted calls restarted unless siginterrupt said otherwise.  Other
+ * signals go to the real one. */
 static sighandler_t bsd_signal_common(int sig, sighandler_t handler)
 {
 	if (!state_of(sig)) {
@@ -288,7 +295,8 @@ static sighandler_t bsd_signal_common(int sig, sighandler_t handler)
 	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, sig);
-	sa.sa_flags = SA_RESTART;
+	int intr = sig <= 64 && (atomic_load_relaxed(&interrupting) & sig_bit(sig));
+	sa.sa_flags = intr ? 0 : SA_RESTART;
 	if (translated_sigaction(sig, &sa, &old) < 0)
 		return SIG_ERR;
 	return old.sa_handler;
@@ -362,4 +370,31 @@ SHIM_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 	if (pthread_sigmask(SIG_UNBLOCK, &one, &before) != 0)
 		return SIG_ERR;
 	return sigismember(&before, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+/* siginterrupt: SA_RESTART off (flag) or on in the signal's action, and
+ * remembered for signal().  On a fatal signal of ours the change goes to
+ * the view, through the same translation as a sigaction call. */
+SHIM_EXPORT int siginterrupt(int sig, int flag)
+{
+	if (!state_of(sig)) {
+		int (*fn)(int, int) = atomic_load_relaxed(&shim_real.siginterrupt);
+		if (fn)
+			return fn(sig, flag);
+	}
+	if (sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct sigaction sa;
+	if (translated_sigaction(sig, NULL, &sa) < 0)
+		return -1;
+	if (flag) {
+		atomic_or_relaxed(&interrupting, sig_bit(sig));
+		sa.sa_flags &= ~SA_RESTART;
+	} else {
+		atomic_and_relaxed(&interrupting, ~sig_bit(sig));
+		sa.sa_flags |= SA_RESTART;
+	}
+	return translated_sigaction(sig, &sa, NULL);
 }

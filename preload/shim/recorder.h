@@ -66,6 +66,7 @@ struct shim_real {
 			       void *);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	sighandler_t (*signal)(int, sighandler_t);
+	int (*siginterrupt)(int, int);
 };
 extern struct shim_real shim_real;
 

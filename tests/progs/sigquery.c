@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 	int sysv = argc > 1 && !strcmp(argv[1], "crash-sysv");
 	int crash = sysv || (argc > 1 && !strcmp(argv[1], "crash"));
 	struct sigaction sa, old;
+	int rc;
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		keep[i] = malloc(32 + i);       /* something to record */
@@ -117,8 +118,8 @@ int main(int argc, char **argv)
 		printf("  signal     returned %s\n", handler_name(prev));
 	}
 
-	/* The System V calls: sysv_signal, and sigset with its SIG_HOLD
-	 * (deprecated, and still what old programs call). */
+	/* The System V calls: sysv_signal, and sigset with its SIG_HOLD;
+	 * then siginterrupt (deprecated, and still what old programs call). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
@@ -143,6 +144,26 @@ int main(int argc, char **argv)
 	was = sigset(SIGSEGV, SIG_DFL);
 	printf("  sigset(SEGV, DFL) returned %s\n", handler_name(was));
 	query("sigset DFL", SIGSEGV);
+
+	/* siginterrupt changes SA_RESTART, and signal() remembers it. */
+	printf("SEGV siginterrupt\n");
+	printf("  siginterrupt(1) rc=%d\n", siginterrupt(SIGSEGV, 1));
+	query("intr", SIGSEGV);
+	was = signal(SIGSEGV, own_handler);
+	printf("  signal     returned %s\n", handler_name(was));
+	query("intr own", SIGSEGV);
+	printf("  siginterrupt(0) rc=%d\n", siginterrupt(SIGSEGV, 0));
+	query("restart", SIGSEGV);
+	was = signal(SIGSEGV, SIG_DFL);
+	printf("  signal     returned %s\n", handler_name(was));
+	printf("  siginterrupt(1) rc=%d\n", siginterrupt(SIGSEGV, 1));
+	was = signal(SIGSEGV, SIG_DFL);
+	printf("  signal     returned %s\n", handler_name(was));
+	query("intr DFL", SIGSEGV);
+	printf("  siginterrupt(0) rc=%d\n", siginterrupt(SIGSEGV, 0));
+	errno = 0;
+	rc = siginterrupt(0, 1);
+	printf("  siginterrupt(0, 1) rc=%d errno=%d\n", rc, errno);
 #pragma GCC diagnostic pop
 
 	printf("SEGV handler\n");
@@ -152,7 +173,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, SIGUSR1);
 	memset(&old, 0x5a, sizeof(old));
-	int rc = sigaction(SIGSEGV, &sa, &old);
+	rc = sigaction(SIGSEGV, &sa, &old);
 	printf("  install    rc=%d\n", rc);
 	print_action("old", &old);
 	query("installed", SIGSEGV);
