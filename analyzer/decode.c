@@ -12,6 +12,7 @@ static const char *const kind_names[RCP_EV__COUNT] = {
 	[RCP_EV_MALLOC] = "malloc",
 	[RCP_EV_FREE] = "free",
 	[RCP_EV_REALLOC_FROM] = "realloc_from",
+	[RCP_EV_FREE_STACK] = "free_stack",
 	[RCP_EV_REALLOC_TO] = "realloc_to",
 	[RCP_EV_RC_NEW] = "rc_new",
 	[RCP_EV_RC_RETAIN] = "rc_retain",
@@ -94,6 +95,10 @@ enum rcp_dec_result rcp_decode(const uint8_t **pp, const uint8_t *end,
 	case RCP_EV_REALLOC_TO:
 		ADDR(&ev->addr);
 		U(&ev->size);
+		U(&ev->stack);
+		break;
+	case RCP_EV_FREE_STACK:
+		ADDR(&ev->addr);
 		U(&ev->stack);
 		break;
 	case RCP_EV_RC_NEW:

@@ -129,7 +129,7 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 		return -EINVAL;
 	}
 	memcpy(&fh, d->map, sizeof(fh));
-	if (fh.version != RCP_FORMAT_VERSION) {
+	if (fh.version < RCP_FORMAT_VERSION_MIN || fh.version > RCP_FORMAT_VERSION) {
 		snprintf(err, errlen, "%s: unsupported dump format version %u (this reader knows %u)",
 			 d->path, fh.version, RCP_FORMAT_VERSION);
 		return -EPROTONOSUPPORT;

@@ -307,10 +307,16 @@ static const char *error_text(enum rcp_error_kind k)
 	return "error";
 }
 
+static int heap_free_error(enum rcp_error_kind kind)
+{
+	return kind == RCP_ERR_DOUBLE_FREE || kind == RCP_ERR_INVALID_FREE;
+}
+
 static void errors(FILE *f, const struct rcp_report *r)
 {
 	if (!r->sum.errors)
 		return;
+	int hint = 0;
 	fprintf(f, "\n== %" PRIu64 " %s ==\n", r->sum.errors,
 		plural(r->sum.errors, "error", "errors"));
 	for (size_t i = 0; i < r->nerrors && i < TEXT_ITEMS; i++) {
@@ -323,7 +329,13 @@ static void errors(FILE *f, const struct rcp_report *r)
 			fprintf(f, "  freed earlier (thread %u) at\n", e->e.earlier.tid);
 			stack(f, "    ", &e->earlier, TEXT_FRAMES);
 		}
+		if (heap_free_error(e->e.kind) && e->at.id == 0)
+			hint = 1;
 	}
+	/* Frees are recorded without a backtrace unless asked (one per free
+	 * would double the recorder's cost on allocation-heavy programs). */
+	if (hint)
+		fprintf(f, "\n(frees were recorded without backtraces: run with RCPROF_FREE_STACKS=1 to see where each free was called)\n");
 	if (r->sum.errors > TEXT_ITEMS && r->sum.errors > r->nerrors)
 		fprintf(f, "\n... %" PRIu64 " more errors\n", r->sum.errors - TEXT_ITEMS);
 }

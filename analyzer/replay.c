@@ -56,6 +56,10 @@ static void print_event(FILE *f, const struct rcp_event *ev)
 		fprintf(f, " addr=0x%" PRIx64 " size=%" PRIu64 " stack=%" PRIu64,
 			ev->addr, ev->size, ev->stack);
 		break;
+	case RCP_EV_FREE_STACK:
+		fprintf(f, " addr=0x%" PRIx64 " stack=%" PRIu64, ev->addr,
+			ev->stack);
+		break;
 	case RCP_EV_RC_NEW:
 		fprintf(f, " obj=0x%" PRIx64 " size=%" PRIu64 " type=%" PRIu64
 			" count=%" PRId64 " stack=%" PRIu64 " header=%" PRIu64,
@@ -165,6 +169,7 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		rc = rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
 		break;
 	case RCP_EV_FREE:
+	case RCP_EV_FREE_STACK:
 	case RCP_EV_REALLOC_FROM:
 		rcp_heap_release(&a->heap, ev->addr, &w);
 		break;
@@ -274,6 +279,7 @@ static void prefetch(struct rcp_analysis *a, const struct rcp_event *ev)
 	switch (ev->kind) {
 	case RCP_EV_MALLOC:
 	case RCP_EV_FREE:
+	case RCP_EV_FREE_STACK:
 	case RCP_EV_REALLOC_FROM:
 	case RCP_EV_REALLOC_TO:
 		rcp_heap_prefetch(&a->heap, ev->addr);
@@ -327,6 +333,7 @@ static inline int replay_heap(struct rcp_analysis *a, const struct rcp_event *ev
 		a->seq++;
 		return rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
 	case RCP_EV_FREE:
+	case RCP_EV_FREE_STACK:
 	case RCP_EV_REALLOC_FROM:
 		a->seq++;
 		rcp_heap_release(&a->heap, ev->addr, &w);
@@ -526,6 +533,7 @@ static uint64_t expected_frees(const struct rcp_analysis *a)
 		const struct rcp_dump *d = i ? &a->parents[i - 1] : &a->dump;
 		if (d->has_end)
 			n += d->end.counts[RCP_EV_FREE] +
+			     d->end.counts[RCP_EV_FREE_STACK] +
 			     d->end.counts[RCP_EV_REALLOC_FROM];
 	}
 	return n;

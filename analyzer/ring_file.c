@@ -24,7 +24,8 @@ int rcp_ring_read(struct rcp_dump *d, const uint8_t *ring, size_t size,
 		return 0;
 	}
 	memcpy(&rh, ring, sizeof(rh));
-	if (rh.version != RCP_FORMAT_VERSION || rh.header_size < sizeof(rh) ||
+	if (rh.version < RCP_FORMAT_VERSION_MIN ||
+	    rh.version > RCP_FORMAT_VERSION || rh.header_size < sizeof(rh) ||
 	    rh.header_size > size || rh.slot_size < sizeof(struct rcp_ring_slot)) {
 		rcp_warn(diag, "%s.ring: bad ring header, ignored", d->path);
 		return 0;

@@ -66,7 +66,9 @@
 
 #define RCP_DUMP_MAGIC "RCPROFD\n"       /* 8 bytes, no NUL */
 #define RCP_RING_MAGIC "RCPROFR\n"
-#define RCP_FORMAT_VERSION 1u
+#define RCP_FORMAT_VERSION 2u
+/* Readers also take version 1 dumps: version 2 added FREE_STACK. */
+#define RCP_FORMAT_VERSION_MIN 1u
 
 struct rcp_file_header {
 	char magic[8];          /* RCP_DUMP_MAGIC */
@@ -221,6 +223,8 @@ struct rcp_ring_slot {
  *   SIGNAL        u signo       (fatal signal caught, process will die)
  *   LOST          u kind, u n   (n events of that kind could not be
  *                 recorded, e.g. nested more than one signal deep)
+ *   FREE_STACK    addr, u stack  a FREE with the stack of the free call
+ *                 (RCPROF_FREE_STACKS=1; version 2)
  *
  * Unknown kinds cannot be skipped (no length): the reader stops decoding
  * that chunk with a warning.  New kinds need a format version bump.
@@ -245,7 +249,8 @@ enum rcp_event_kind {
 	RCP_EV_FORK = 17,
 	RCP_EV_SIGNAL = 18,
 	RCP_EV_LOST = 19,
-	RCP_EV__COUNT = 20,
+	RCP_EV_FREE_STACK = 20,
+	RCP_EV__COUNT = 21,
 };
 
 enum rcp_alloc_flavor {

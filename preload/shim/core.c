@@ -224,6 +224,7 @@ int shim_start(void)
 					 SHIM_DEPTH_MAX);
 	shim_g.ring_bytes = env_u64("RCPROF_RING_KB", SHIM_RING_KB_DEFAULT, 1,
 				    4u << 20) * 1024;
+	shim_g.free_stacks = (int)env_u64("RCPROF_FREE_STACKS", 0, 0, 1);
 	shim_g.release_depth = (uint32_t)env_u64("RCPROF_RELEASE_DEPTH",
 						 SHIM_RELEASE_DEPTH_DEFAULT, 0,
 						 SHIM_DEPTH_MAX);

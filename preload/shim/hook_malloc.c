@@ -69,6 +69,13 @@ static inline uint32_t alloc_stack(struct shim_thread *t, int lvl)
 	return stack;
 }
 
+/* The stack of a free: only with RCPROF_FREE_STACKS (a double or invalid
+ * free then names where both frees were made); errno kept. */
+static inline uint32_t free_stack(struct shim_thread *t, int lvl)
+{
+	return shim_g.free_stacks ? alloc_stack(t, lvl) : 0;
+}
+
 /* ---- the hooks ------------------------------------------------------------------ */
 
 SHIM_EXPORT void *malloc(size_t n)
@@ -101,7 +108,7 @@ SHIM_EXPORT void free(void *p)
 	int lvl = shim_enter(t);
 	if (lvl >= 0) {
 		int e = errno;
-		shim_rec_free(t, lvl, p);
+		shim_rec_free(t, lvl, p, free_stack(t, lvl));
 		errno = e;
 	}
 	shim_real.free(p);
@@ -164,7 +171,7 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 		}
 	} else if (bytes == 0) {
 		if (lvl >= 0)
-			shim_rec_free(t, lvl, p);
+			shim_rec_free(t, lvl, p, free_stack(t, lvl));
 		q = shim_real.realloc(p, 0);
 		if (lvl >= 0 && q) {    /* a libc that does not free here */
 			int e = errno;

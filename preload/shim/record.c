@@ -199,13 +199,16 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 	after_event(t, lvl, s);
 }
 
-void shim_rec_free(struct shim_thread *t, int lvl, void *p)
+void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 {
-	struct shim_stream *s = stream_for(t, lvl, RCP_EV_FREE);
+	unsigned kind = stack ? RCP_EV_FREE_STACK : RCP_EV_FREE;
+	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_FREE, shim_now_before_release(), 32);
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now_before_release(), 40);
 	w = shim_put_addr(s, w, (uintptr_t)p);
+	if (stack)
+		w = shim_put_u(w, stack);
 	shim_ev_commit(R, s, w);
 	after_event(t, lvl, s);
 }

@@ -75,6 +75,7 @@ struct shim_global {
 	int pid;                        /* the process the ring belongs to */
 	uint32_t depth;                 /* RCPROF_DEPTH */
 	uint32_t release_depth;         /* RCPROF_RELEASE_DEPTH, <= depth */
+	int free_stacks;                /* RCPROF_FREE_STACKS: frees take one */
 	uint64_t ring_bytes;            /* RCPROF_RING_KB * 1024 */
 	uint64_t start_ts;
 	uint32_t exec_index;
@@ -128,12 +129,14 @@ int shim_is_suspect_type(const char *type);
 void shim_suspect(const char *type);
 
 /* record.c: one function per event; lvl from shim_enter (>= 0). */
-/* The stack id of an allocation, taken before the real allocator runs
- * (0 at level 2 and up); errno may change. */
+/* The stack id of an allocation (or of a free, with RCPROF_FREE_STACKS),
+ * taken before the real allocator runs (0 at level 2 and up); errno may
+ * change. */
 uint32_t shim_alloc_stack(struct shim_thread *t, int lvl);
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		    unsigned flavor, uint32_t stack);
-void shim_rec_free(struct shim_thread *t, int lvl, void *p);
+/* FREE, or FREE_STACK when stack is not 0. */
+void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack);
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 		      uint64_t ts_before, void *p, size_t n, uint32_t stack);
 void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,

@@ -21,7 +21,7 @@ KINDS = {1: "MALLOC", 2: "FREE", 3: "REALLOC_FROM", 4: "REALLOC_TO",
          5: "RC_NEW", 6: "RC_RETAIN", 7: "RC_RELEASE", 8: "RC_FREE",
          9: "EDGE", 10: "SUSPECT", 11: "SNAPSHOT", 12: "STACK",
          13: "STRING", 14: "MODULE", 15: "MODULE_UNMAP", 16: "THREAD",
-         17: "FORK", 18: "SIGNAL", 19: "LOST"}
+         17: "FORK", 18: "SIGNAL", 19: "LOST", 20: "FREE_STACK"}
 
 
 class Cut(Exception):
@@ -137,6 +137,7 @@ def decode_chunk(base, b, emit):
             if k == 1: f = [addr(), U(), U(), U()]
             elif k in (2, 3, 8): f = [addr()]
             elif k == 4: f = [addr(), U(), U()]
+            elif k == 20: f = [addr(), U()]
             elif k == 5: f = [addr(), U(), U(), S(), U(), U()]
             elif k in (6, 7): f = [addr(), S(), U()]
             elif k == 9:

@@ -136,10 +136,20 @@ START_TEST(test_bad_magic_and_version)
 	rcp_analysis_free(&a);
 	free(copy);
 	g.buf[0] = 'R';
-	g.buf[8] = 2;           /* version */
-	ck_assert_int_lt(au_analyze(&a, g.buf, g.len, &copy), 0);
-	rcp_analysis_free(&a);
-	free(copy);
+	/* versions 1 (no FREE_STACK yet) and 2 are read, 0 and 3 are not */
+	static const struct { uint8_t version; int ok; } v[] = {
+		{ 0, 0 }, { 1, 1 }, { 2, 1 }, { 3, 0 },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		g.buf[8] = v[i].version;
+		int rc = au_analyze(&a, g.buf, g.len, &copy);
+		if (v[i].ok)
+			ck_assert_int_eq(rc, 0);
+		else
+			ck_assert_int_lt(rc, 0);
+		rcp_analysis_free(&a);
+		free(copy);
+	}
 	dg_free(&g);
 }
 END_TEST

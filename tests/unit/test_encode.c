@@ -184,6 +184,7 @@ static int decode_all(const struct rb_dump *d, uint32_t tid, struct ev *out, int
 			case RCP_EV_MALLOC: A(); U(); U(); U(); break;
 			case RCP_EV_FREE: case RCP_EV_REALLOC_FROM: case RCP_EV_RC_FREE: A(); break;
 			case RCP_EV_REALLOC_TO: A(); U(); U(); break;
+			case RCP_EV_FREE_STACK: A(); U(); break;
 			case RCP_EV_RC_NEW: A(); U(); U(); S(); U(); U(); break;
 			case RCP_EV_RC_RETAIN: case RCP_EV_RC_RELEASE: A(); S(); U(); break;
 			case RCP_EV_EDGE: A(); S(); U(); if (e->f[2]) A(); break;
@@ -255,7 +256,8 @@ START_TEST(test_writer_events)
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, NULL);
 	shim_rec_realloc(t, lvl, (void *)0x10000, shim_now(), (void *)0x8000, 300,
 			 shim_alloc_stack(t, lvl));
-	shim_rec_free(t, lvl, (void *)0x8000);
+	shim_rec_free(t, lvl, (void *)0x8000, 0);
+	shim_rec_free(t, lvl, (void *)0x9000, shim_alloc_stack(t, lvl));
 	shim_rec_rc_free(t, lvl, obj);
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
@@ -265,12 +267,12 @@ START_TEST(test_writer_events)
 	t->depth = 2;
 	lvl = shim_enter(t);
 	ck_assert_int_eq(lvl, 2);
-	shim_rec_free(t, lvl, (void *)0x1);
+	shim_rec_free(t, lvl, (void *)0x1, 0);
 	shim_leave(t);
 	t->depth = 0;
 	/* ... and reported by the next level-0 event */
 	lvl = shim_enter(t);
-	shim_rec_free(t, lvl, (void *)0x2);
+	shim_rec_free(t, lvl, (void *)0x2, 0);
 	shim_leave(t);
 	shim_finish(RCP_END_EXIT, 3, 0);
 
@@ -334,6 +336,12 @@ START_TEST(test_writer_events)
 	ck_assert_uint_eq(rt->f[0], 0x8000);
 	ck_assert_uint_eq(rt->f[1], 300);
 	ck_assert_uint_le(rf->ts, rt->ts);
+	const struct ev *fr = find_kind(ev, n, RCP_EV_FREE, 0);
+	const struct ev *fs = find_kind(ev, n, RCP_EV_FREE_STACK, 0);
+	ck_assert_uint_eq(fr->f[0], 0x8000);
+	ck_assert_int_eq(fr->nf, 1);
+	ck_assert_uint_eq(fs->f[0], 0x9000);
+	ck_assert_uint_ne(fs->f[1], 0);                 /* has a stack */
 	const struct ev *s0 = find_kind(ev, n, RCP_EV_SNAPSHOT, 0);
 	const struct ev *s1 = find_kind(ev, n, RCP_EV_SNAPSHOT, 1);
 	ck_assert_uint_eq(s0->f[0], s1->f[0]);          /* interned once */

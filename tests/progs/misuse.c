@@ -1,0 +1,59 @@
+/* misuse.c - a heap misuse that glibc catches and aborts on.
+ * usage: misuse double|invalid
+ *
+ * double:  frees a block in release_once, then again in release_again.
+ * invalid: frees a pointer into the middle of a block (free_inner), one
+ *          that was never returned by an allocator.
+ * Either way glibc detects it and the process dies by SIGABRT; the
+ * recording must still hold the bad free and, with RCPROF_FREE_STACKS=1,
+ * where it and the earlier free were called. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__clang__)
+#define NOIPA __attribute__((noinline))
+#else
+#define NOIPA __attribute__((noipa))
+#endif
+
+static NOIPA void release_once(void *p)
+{
+	free(p);
+}
+
+static NOIPA void release_again(void *p)
+{
+	free(p);
+}
+
+/* The pointer goes through a volatile so the compiler does not warn of
+ * the very misuse this program is for. */
+static NOIPA void free_inner(char *p)
+{
+	uintptr_t volatile at = (uintptr_t)p + 8;
+	free((void *)at);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: misuse double|invalid\n");
+		return 2;
+	}
+	char *p = malloc(24);
+	if (!p)
+		return 1;
+	memset(p, 1, 24);
+	printf("misusing\n");
+	fflush(stdout);
+	if (!strcmp(argv[1], "double")) {
+		release_once(p);
+		release_again(p);
+	} else {
+		free_inner(p);
+	}
+	printf("not caught\n");
+	return 0;
+}
