@@ -333,7 +333,8 @@ static void errors(FILE *f, const struct rcp_report *r)
 			hint = 1;
 	}
 	/* Frees are recorded without a backtrace unless asked (one per free
-	 * would double the recorder's cost on allocation-heavy programs). */
+	 * costs half as much again on allocation-heavy programs, see the
+	 * README's RCPROF_FREE_STACKS). */
 	if (hint)
 		fprintf(f, "\n(frees were recorded without backtraces: run with RCPROF_FREE_STACKS=1 to see where each free was called)\n");
 	if (r->sum.errors > TEXT_ITEMS && r->sum.errors > r->nerrors)
