@@ -36,6 +36,8 @@ static void usage(FILE *f)
 "  --out DIR            write the dumps into DIR (default: .), one per process,\n"
 "                       named rcprof.RUN.PID.bin\n"
 "  --suspect T1,T2      keep the full retain/release history of these types\n"
+"  --free-stacks        every free keeps a backtrace (RCPROF_FREE_STACKS=1):\n"
+"                       double and invalid frees show where both were called\n"
 "  --fail-on LIST       leaks,cycles,unreleased,errors,any: fail when a listed\n"
 "                       category is non-empty\n"
 "  --error-exitcode N   exit status when a gate fails (default 1)\n"
@@ -210,7 +212,7 @@ static int cmd_run(const char *dir, int argc, char **argv)
 {
 	const char *out_dir = ".", *suspect = NULL, *fail_on = NULL;
 	const char *format = NULL;
-	int error_exitcode = 1, quiet = 0;
+	int error_exitcode = 1, quiet = 0, free_stacks = 0;
 	char *extra[MAX_REPORT_ARGS];
 	size_t nextra = 0;
 	int i;
@@ -226,6 +228,9 @@ static int cmd_run(const char *dir, int argc, char **argv)
 			return 0;
 		} else if (strcmp(o, "--quiet") == 0) {
 			quiet = 1;
+			continue;
+		} else if (strcmp(o, "--free-stacks") == 0) {
+			free_stacks = 1;
 			continue;
 		} else if (strcmp(o, "--no-default-suppressions") == 0 ||
 			   strcmp(o, "--gen-suppressions") == 0) {
@@ -301,7 +306,8 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	}
 	if (pid == 0) {
 		if (set_preload(shim) || setenv("RCPROF_OUT", pattern, 1) ||
-		    (suspect && setenv("RCPROF_SUSPECT", suspect, 1))) {
+		    (suspect && setenv("RCPROF_SUSPECT", suspect, 1)) ||
+		    (free_stacks && setenv("RCPROF_FREE_STACKS", "1", 1))) {
 			fprintf(stderr, PROG ": setenv: %s\n", strerror(errno));
 			_exit(127);
 		}

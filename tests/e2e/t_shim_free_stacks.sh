@@ -45,4 +45,11 @@ report_json "$d" plain.json -q
 expect_eq "double free without stacks" "$(errors_of plain.json)" "double_free - -"
 "$BUILD/rcprof-report" -q "$d" > plain.txt
 grep -q 'RCPROF_FREE_STACKS=1' plain.txt || fail "no hint about RCPROF_FREE_STACKS"
+
+# rcprof run --free-stacks sets the variable for the program.
+"$BUILD/rcprof" run --out wr --free-stacks --format json --output wr.json \
+	-- "$PROGS/misuse" double > wr.out 2> wr.err
+expect_eq "rcprof run status" "$?" $((128 + 6))
+expect_eq "rcprof run --free-stacks" "$(errors_of wr.json)" \
+	"double_free release_again release_once"
 exit 0
