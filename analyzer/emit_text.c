@@ -329,7 +329,8 @@ static void errors(FILE *f, const struct rcp_report *r)
 			fprintf(f, "  freed earlier (thread %u) at\n", e->e.earlier.tid);
 			stack(f, "    ", &e->earlier, TEXT_FRAMES);
 		}
-		if (heap_free_error(e->e.kind) && e->at.id == 0)
+		if ((heap_free_error(e->e.kind) && e->at.id == 0) ||
+		    (e->e.has_earlier && e->earlier.id == 0))
 			hint = 1;
 	}
 	/* Frees are recorded without a backtrace unless asked (one per free

@@ -337,6 +337,41 @@ void rcobj_on_retain(struct rcobj *r, uint64_t obj, int64_t count_after,
 		rco_susp_on_retain(r, idx, at.stack);
 }
 
+/* A release with a backtrace dropped obj's count to 0: remembered until
+ * the free (the oldest goes when destructors nest too deep). */
+static void zero_push(struct rcobj *r, uint64_t obj, const struct rcp_where *at)
+{
+	struct rco_pending *p = pending_of(r, at->tid, 1);
+	if (!p)
+		return;
+	if (p->nzero == RCO_ZERO_NEST) {
+		memmove(p->zero, p->zero + 1, sizeof(p->zero[0]) * (RCO_ZERO_NEST - 1));
+		p->nzero--;
+	}
+	p->zero[p->nzero++] = (struct rco_zero){ .obj = obj, .at = *at };
+}
+
+/* The free of obj at *at: when the free has no backtrace of its own (an
+ * RC_FREE never has one), the thread's release that dropped the count to
+ * 0, if it kept a backtrace: the call that freed the object. */
+static struct rcp_where freed_where(struct rcobj *r, uint64_t obj,
+				    const struct rcp_where *at)
+{
+	struct rco_pending *p = pending_of(r, at->tid, 0);
+	if (!p)
+		return *at;
+	for (uint32_t i = p->nzero; i-- > 0;) {
+		if (p->zero[i].obj != obj)
+			continue;
+		struct rcp_where w = at->stack ? *at : p->zero[i].at;
+		memmove(p->zero + i, p->zero + i + 1,
+			sizeof(p->zero[0]) * (p->nzero - i - 1));
+		p->nzero--;
+		return w;
+	}
+	return *at;
+}
+
 void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 		      const struct rcp_where *w)
 {
@@ -375,6 +410,8 @@ void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 	}
 	if (paired)
 		p->valid = 0;
+	if (after == 0 && at.stack)
+		zero_push(r, obj, &at);
 	if (o->susp)
 		rco_susp_on_release(r, idx);
 }
@@ -389,7 +426,8 @@ void rcobj_on_free(struct rcobj *r, uint64_t obj, const struct rcp_where *w)
 		not_live(r, RCP_ERR_RC_DOUBLE_FREE, obj, &at);
 		return;
 	}
-	obj_free(r, idx, &at, 1);
+	struct rcp_where freed = freed_where(r, obj, &at);
+	obj_free(r, idx, &freed, 1);
 }
 
 /* Drop foreign slots whose target was freed (their owner may be long

@@ -105,11 +105,23 @@ struct rco_qent {
 /* Per thread: the slot overwrite/clear whose release of the old value has
  * not been seen yet (rc_set reports the edge, then releases the old
  * value, on the same thread). */
+/* The releases of a thread that dropped a count to 0 with a backtrace
+ * (RCPROF_FREE_STACKS), newest last, until their object's free: that
+ * release is where the object was freed.  A destructor's releases nest. */
+#define RCO_ZERO_NEST 16
+
+struct rco_zero {
+	uint64_t obj;
+	struct rcp_where at;
+};
+
 struct rco_pending {
 	uint32_t target, target_tag;
 	uint32_t owner, owner_tag;
 	struct rcp_where at;
 	int valid;
+	uint32_t nzero;
+	struct rco_zero zero[RCO_ZERO_NEST];
 };
 
 /* Suspect object: its unmatched retains, as a LIFO of stack ids. */

@@ -69,7 +69,8 @@ static void obs_release(void *obj, long count_after, const char *type,
 	(void)caller;
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
 				  suspect(type) ? shim_g.depth :
-				  count_after != 0 ? shim_g.release_depth : 0));
+				  count_after != 0 ? shim_g.release_depth :
+				  shim_g.free_stacks ? shim_g.depth : 0));
 }
 
 static void obs_free(void *obj, void *caller)

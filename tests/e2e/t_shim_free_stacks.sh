@@ -1,7 +1,8 @@
 # A double free and a free of a pointer never allocated, both caught by
-# glibc (the program dies by SIGABRT, with or without the shim): the report
-# names them, and with RCPROF_FREE_STACKS=1 it shows where the bad free and
-# the earlier free were called.  Without it, frees carry no backtrace and
+# glibc (the program dies by SIGABRT, with or without the shim), and a
+# release of a freed refcounted object: the report names them, and with
+# RCPROF_FREE_STACKS=1 it shows where the bad call and the earlier free
+# were made.  Without it, frees carry no backtrace and
 # the text report says how to get them.
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/shim_lib.sh"
@@ -35,6 +36,15 @@ d=$(one_dump inv)
 check_dump "$d"
 report_json "$d" inv.json -q
 expect_eq "invalid free" "$(errors_of inv.json)" "invalid_free free_inner -"
+
+# A refcounted object released after its last release freed it: the
+# earlier free is that last release.
+same_run rc "$PROGS/misuse" rc
+d=$(one_dump rc)
+check_dump "$d"
+report_json "$d" rc.json -q
+expect_eq "release of a freed object" "$(errors_of rc.json)" \
+	"release_freed drop_again drop_last"
 unset RCPROF_FREE_STACKS
 
 # Without the variable: the same error, no backtraces, and the hint.

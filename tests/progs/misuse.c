@@ -1,16 +1,22 @@
-/* misuse.c - a heap misuse that glibc catches and aborts on.
- * usage: misuse double|invalid
+/* misuse.c - heap and refcount misuse.
+ * usage: misuse double|invalid|rc
  *
  * double:  frees a block in release_once, then again in release_again.
  * invalid: frees a pointer into the middle of a block (free_inner), one
  *          that was never returned by an allocator.
  * Either way glibc detects it and the process dies by SIGABRT; the
  * recording must still hold the bad free and, with RCPROF_FREE_STACKS=1,
- * where it and the earlier free were called. */
+ * where it and the earlier free were called.
+ * rc:      drop_last frees a refcounted object (its count goes to 0),
+ *          drop_again releases it once more and the program exits 0
+ *          (nothing allocates after it: librc's decrement lands in the
+ *          freed block, which glibc has not handed out again). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rcprof.h"
 
 #if defined(__clang__)
 #define NOIPA __attribute__((noinline))
@@ -36,11 +42,30 @@ static NOIPA void free_inner(char *p)
 	free((void *)at);
 }
 
+static NOIPA void drop_last(void *obj)
+{
+	rc_release(obj);
+}
+
+static NOIPA void drop_again(void *obj)
+{
+	rc_release(obj);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: misuse double|invalid\n");
+		fprintf(stderr, "usage: misuse double|invalid|rc\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "rc")) {
+		void *obj = rc_new(40, "widget", NULL);
+		if (!obj)
+			return 1;
+		drop_last(obj);
+		drop_again(obj);
+		printf("released twice\n");
+		return 0;
 	}
 	char *p = malloc(24);
 	if (!p)

@@ -688,6 +688,51 @@ START_TEST(test_misuse)
 }
 END_TEST
 
+/* With RCPROF_FREE_STACKS the release that drops a count to 0 keeps a
+ * backtrace and the free has none: the release is where the object was
+ * freed, also when a destructor's releases and frees nest inside. */
+START_TEST(test_freed_by_release)
+{
+	struct rcobj *r = mk_final_only();
+	struct rcp_where w;
+	w = at(1, 1);
+	rcobj_on_new(r, 0x100, 16, T_NODE, 1, &w);
+	w = at(2, 1);
+	rcobj_on_new(r, 0x200, 16, T_LEAF, 1, &w);
+	w = at(3, 1);
+	rcobj_on_new(r, 0x300, 16, T_LEAF, 1, &w);
+	w = at(10, 10);
+	rcobj_on_release(r, 0x100, 0, &w);      /* frees 0x100 ... */
+	w = at(11, 11);
+	rcobj_on_release(r, 0x200, 0, &w);      /* ... whose dtor frees 0x200 */
+	w = at(12, 0);
+	rcobj_on_free(r, 0x200, &w);
+	w = at(13, 0);
+	rcobj_on_release(r, 0x300, 0, &w);      /* no backtrace: the free's */
+	w = at(14, 0);
+	rcobj_on_free(r, 0x300, &w);
+	w = at(15, 0);
+	rcobj_on_free(r, 0x100, &w);
+	w = at(20, 20);
+	rcobj_on_release(r, 0x100, RCP_COUNT_UNKNOWN, &w);
+	w = at(21, 21);
+	rcobj_on_release(r, 0x200, RCP_COUNT_UNKNOWN, &w);
+	w = at(22, 22);
+	rcobj_on_release(r, 0x300, RCP_COUNT_UNKNOWN, &w);
+	const struct rcobj_results *res = rcobj_finish(r);
+	ck_assert_uint_eq(res->nerrors, 3);
+	const uint64_t seq[] = { 10, 11, 14 };
+	const uint32_t stack[] = { 10, 11, 0 };
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(res->errors[i].kind, RCP_ERR_RELEASE_FREED);
+		ck_assert_int_eq(res->errors[i].has_earlier, 1);
+		ck_assert_uint_eq(res->errors[i].earlier.seq, seq[i]);
+		ck_assert_uint_eq(res->errors[i].earlier.stack, stack[i]);
+	}
+	rcobj_destroy(r);
+}
+END_TEST
+
 START_TEST(test_tolerate_unknown_and_counts)
 {
 	struct rcobj_config cfg = { .thresholds = { UINT_MAX, 10, 10 },
@@ -805,6 +850,7 @@ Suite *gc_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("misuse");
 	tcase_add_test(tc, test_misuse);
+	tcase_add_test(tc, test_freed_by_release);
 	tcase_add_test(tc, test_tolerate_unknown_and_counts);
 	tcase_add_test(tc, test_dangling_slot_overwrite);
 	tcase_add_test(tc, test_suspect_pairing);
