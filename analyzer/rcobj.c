@@ -337,9 +337,9 @@ void rcobj_on_retain(struct rcobj *r, uint64_t obj, int64_t count_after,
 		rco_susp_on_retain(r, idx, at.stack);
 }
 
-/* A release with a backtrace dropped obj's count to 0: remembered until
+/* A release with a backtrace dropped object idx's count to 0: kept until
  * the free (the oldest goes when destructors nest too deep). */
-static void zero_push(struct rcobj *r, uint64_t obj, const struct rcp_where *at)
+static void zero_push(struct rcobj *r, uint32_t idx, const struct rcp_where *at)
 {
 	struct rco_pending *p = pending_of(r, at->tid, 1);
 	if (!p)
@@ -348,20 +348,22 @@ static void zero_push(struct rcobj *r, uint64_t obj, const struct rcp_where *at)
 		memmove(p->zero, p->zero + 1, sizeof(p->zero[0]) * (RCO_ZERO_NEST - 1));
 		p->nzero--;
 	}
-	p->zero[p->nzero++] = (struct rco_zero){ .obj = obj, .at = *at };
+	p->zero[p->nzero++] = (struct rco_zero){ .idx = idx,
+						 .tag = r->pool[idx].tag,
+						 .at = *at };
 }
 
 /* The free of obj at *at: when the free has no backtrace of its own (an
  * RC_FREE never has one), the thread's release that dropped the count to
  * 0, if it kept a backtrace: the call that freed the object. */
-static struct rcp_where freed_where(struct rcobj *r, uint64_t obj,
+static struct rcp_where freed_where(struct rcobj *r, uint32_t idx,
 				    const struct rcp_where *at)
 {
 	struct rco_pending *p = pending_of(r, at->tid, 0);
 	if (!p)
 		return *at;
 	for (uint32_t i = p->nzero; i-- > 0;) {
-		if (p->zero[i].obj != obj)
+		if (p->zero[i].idx != idx || p->zero[i].tag != r->pool[idx].tag)
 			continue;
 		struct rcp_where w = at->stack ? *at : p->zero[i].at;
 		memmove(p->zero + i, p->zero + i + 1,
@@ -411,7 +413,7 @@ void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 	if (paired)
 		p->valid = 0;
 	if (after == 0 && at.stack)
-		zero_push(r, obj, &at);
+		zero_push(r, idx, &at);
 	if (o->susp)
 		rco_susp_on_release(r, idx);
 }
@@ -426,7 +428,7 @@ void rcobj_on_free(struct rcobj *r, uint64_t obj, const struct rcp_where *w)
 		not_live(r, RCP_ERR_RC_DOUBLE_FREE, obj, &at);
 		return;
 	}
-	struct rcp_where freed = freed_where(r, obj, &at);
+	struct rcp_where freed = freed_where(r, idx, &at);
 	obj_free(r, idx, &freed, 1);
 }
 

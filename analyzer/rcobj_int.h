@@ -111,7 +111,8 @@ struct rco_qent {
 #define RCO_ZERO_NEST 16
 
 struct rco_zero {
-	uint64_t obj;
+	uint32_t idx, tag;      /* the object (a later one at its address
+				 * has another tag) */
 	struct rcp_where at;
 };
 
