@@ -275,6 +275,28 @@ static uint64_t sig_bit(int sig)
 	return (uint64_t)1 << (sig - 1);
 }
 
+/* What the signal()-like calls share: handler becomes sig's action with
+ * these flags (its mask: sig alone when block_sig, else empty), through
+ * the translation.  The previous handler, or SIG_ERR with errno. */
+static sighandler_t set_handler(int sig, sighandler_t handler, int block_sig,
+				int flags)
+{
+	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	if (block_sig)
+		sigaddset(&sa.sa_mask, sig);
+	sa.sa_flags = flags;
+	if (translated_sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
 /* glibc's signal(): BSD semantics, the signal blocked in its handler,
  * interrupted calls restarted unless siginterrupt said otherwise.  Other
  * signals go to the real one. */
@@ -286,20 +308,9 @@ static sighandler_t bsd_signal_common(int sig, sighandler_t handler)
 		if (fn)
 			return fn(sig, handler);
 	}
-	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, sig);
-	int intr = sig <= 64 && (atomic_load_relaxed(&interrupting) & sig_bit(sig));
-	sa.sa_flags = intr ? 0 : SA_RESTART;
-	if (translated_sigaction(sig, &sa, &old) < 0)
-		return SIG_ERR;
-	return old.sa_handler;
+	int intr = sig >= 1 && sig <= 64 &&
+		   (atomic_load_relaxed(&interrupting) & sig_bit(sig));
+	return set_handler(sig, handler, 1, intr ? 0 : SA_RESTART);
 }
 
 SHIM_EXPORT sighandler_t signal(int sig, sighandler_t handler)
@@ -325,18 +336,8 @@ SHIM_EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
  * flags the kernel keeps are the same. */
 SHIM_EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
 {
-	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND | SA_NODEFER | SA_INTERRUPT;
-	if (translated_sigaction(sig, &sa, &old) < 0)
-		return SIG_ERR;
-	return old.sa_handler;
+	return set_handler(sig, handler, 0,
+			   SA_RESETHAND | SA_NODEFER | SA_INTERRUPT);
 }
 
 /* System V's sigset: SIG_HOLD blocks the signal and leaves its action;
@@ -352,8 +353,8 @@ SHIM_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 	sigset_t one, before;
 	sigemptyset(&one);
 	sigaddset(&one, sig);
-	struct sigaction sa, old;
 	if (disp == SIG_HOLD) {
+		struct sigaction old;
 		if (pthread_sigmask(SIG_BLOCK, &one, &before) != 0)
 			return SIG_ERR;
 		if (sigismember(&before, sig))
@@ -362,14 +363,12 @@ SHIM_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 			return SIG_ERR;
 		return old.sa_handler;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = disp;
-	sigemptyset(&sa.sa_mask);
-	if (translated_sigaction(sig, &sa, &old) < 0)
+	sighandler_t old = set_handler(sig, disp, 0, 0);
+	if (old == SIG_ERR)
 		return SIG_ERR;
 	if (pthread_sigmask(SIG_UNBLOCK, &one, &before) != 0)
 		return SIG_ERR;
-	return sigismember(&before, sig) ? SIG_HOLD : old.sa_handler;
+	return sigismember(&before, sig) ? SIG_HOLD : old;
 }
 
 /* siginterrupt: SA_RESTART off (flag) or on in the signal's action, and
