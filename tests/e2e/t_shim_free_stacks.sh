@@ -22,37 +22,28 @@ for e in d["errors"]:
 PY
 }
 
+# misuse_case NAME MODE STATUS ERRORS: run misuse MODE with and without
+# the shim (same output and status, STATUS expected), check its dump, and
+# compare errors_of its JSON report with ERRORS.  Leaves d, the dump.
+misuse_case() {
+	same_run "$1" "$PROGS/misuse" "$2"
+	expect_eq "$1: status" "$plain_rc" "$3"
+	d=$(one_dump "$1")
+	check_dump "$d"
+	report_json "$d" "$1.json" -q
+	expect_eq "$1: errors" "$(errors_of "$1.json")" "$4"
+}
+
 export RCPROF_FREE_STACKS=1
-same_run dbl "$PROGS/misuse" double
-expect_eq "double free status" "$plain_rc" $((128 + 6))
-d=$(one_dump dbl)
-check_dump "$d"
-report_json "$d" dbl.json -q
-expect_eq "double free" "$(errors_of dbl.json)" "double_free release_again release_once"
-
-same_run inv "$PROGS/misuse" invalid
-expect_eq "invalid free status" "$plain_rc" $((128 + 6))
-d=$(one_dump inv)
-check_dump "$d"
-report_json "$d" inv.json -q
-expect_eq "invalid free" "$(errors_of inv.json)" "invalid_free free_inner -"
-
+misuse_case dbl double $((128 + 6)) "double_free release_again release_once"
+misuse_case inv invalid $((128 + 6)) "invalid_free free_inner -"
 # A refcounted object released after its last release freed it: the
 # earlier free is that last release.
-same_run rc "$PROGS/misuse" rc
-d=$(one_dump rc)
-check_dump "$d"
-report_json "$d" rc.json -q
-expect_eq "release of a freed object" "$(errors_of rc.json)" \
-	"release_freed drop_again drop_last"
+misuse_case rc rc 0 "release_freed drop_again drop_last"
 unset RCPROF_FREE_STACKS
 
 # Without the variable: the same error, no backtraces, and the hint.
-same_run plain "$PROGS/misuse" double
-d=$(one_dump plain)
-check_dump "$d"
-report_json "$d" plain.json -q
-expect_eq "double free without stacks" "$(errors_of plain.json)" "double_free - -"
+misuse_case plain double $((128 + 6)) "double_free - -"
 "$BUILD/rcprof-report" -q "$d" > plain.txt
 grep -q 'RCPROF_FREE_STACKS=1' plain.txt || fail "no hint about RCPROF_FREE_STACKS"
 
