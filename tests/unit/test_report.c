@@ -195,24 +195,28 @@ static void rich_dump(struct dg *g)
 	/* no END: truncated */
 }
 
-static char *report_json(const struct rcp_report *r)
+/* The report as JSON or as text, in a malloc'ed string. */
+static char *report_as(const struct rcp_report *r, int json)
 {
 	char *out = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&out, &n);
-	rcp_emit_json(f, r, 0);
+	if (json)
+		rcp_emit_json(f, r, 0);
+	else
+		rcp_emit_text(f, r);
 	fclose(f);
 	return out;
 }
 
+static char *report_json(const struct rcp_report *r)
+{
+	return report_as(r, 1);
+}
+
 static char *report_text(const struct rcp_report *r)
 {
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	rcp_emit_text(f, r);
-	fclose(f);
-	return out;
+	return report_as(r, 0);
 }
 
 START_TEST(test_json_report)
