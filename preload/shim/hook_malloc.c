@@ -57,14 +57,15 @@ static int need_boot(void *fn)
 	return shim_resolving || !shim_real.malloc;
 }
 
-/* The stack of the allocation about to be made (see shim_alloc_stack),
- * errno kept: a successful allocation leaves errno as it was. */
-static inline uint32_t alloc_stack(struct shim_thread *t, int lvl)
+/* The stack of the heap call being made, an allocation or a free (see
+ * shim_heap_call_stack), errno kept: a successful allocation leaves errno
+ * as it was. */
+static inline uint32_t heap_call_stack(struct shim_thread *t, int lvl)
 {
 	if (lvl < 0)
 		return 0;
 	int e = errno;
-	uint32_t stack = shim_alloc_stack(t, lvl);
+	uint32_t stack = shim_heap_call_stack(t, lvl);
 	errno = e;
 	return stack;
 }
@@ -73,7 +74,7 @@ static inline uint32_t alloc_stack(struct shim_thread *t, int lvl)
  * free then names where both frees were made); errno kept. */
 static inline uint32_t free_stack(struct shim_thread *t, int lvl)
 {
-	return shim_g.free_stacks ? alloc_stack(t, lvl) : 0;
+	return shim_g.free_stacks ? heap_call_stack(t, lvl) : 0;
 }
 
 /* ---- the hooks ------------------------------------------------------------------ */
@@ -84,7 +85,7 @@ SHIM_EXPORT void *malloc(size_t n)
 		return boot_alloc(n, 16);
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
-	uint32_t stack = alloc_stack(t, lvl);
+	uint32_t stack = heap_call_stack(t, lvl);
 	void *p = shim_real.malloc(n);
 	if (lvl >= 0 && p) {
 		int e = errno;
@@ -124,7 +125,7 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
-	uint32_t stack = alloc_stack(t, lvl);
+	uint32_t stack = heap_call_stack(t, lvl);
 	void *p = shim_real.calloc(n, size);
 	if (lvl >= 0 && p) {
 		int e = errno;
@@ -162,7 +163,7 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 	int lvl = shim_enter(t);
 	void *q;
 	if (!p) {
-		uint32_t stack = alloc_stack(t, lvl);
+		uint32_t stack = heap_call_stack(t, lvl);
 		q = shim_real.realloc(NULL, bytes);
 		if (lvl >= 0 && q) {
 			int e = errno;
@@ -176,11 +177,11 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 		if (lvl >= 0 && q) {    /* a libc that does not free here */
 			int e = errno;
 			shim_rec_alloc(t, lvl, q, 0, RCP_ALLOC_REALLOC,
-				       alloc_stack(t, lvl));
+				       heap_call_stack(t, lvl));
 			errno = e;
 		}
 	} else {
-		uint32_t stack = alloc_stack(t, lvl);
+		uint32_t stack = heap_call_stack(t, lvl);
 		uint64_t ts = lvl >= 0 ? shim_now_before_release() : 0;
 		q = shim_real.realloc(p, bytes);
 		if (lvl >= 0 && q) {
@@ -216,7 +217,7 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
-	uint32_t stack = alloc_stack(t, lvl);
+	uint32_t stack = heap_call_stack(t, lvl);
 	int rc = shim_real.posix_memalign(out, align, n);
 	if (lvl >= 0 && rc == 0) {
 		int e = errno;
@@ -233,7 +234,7 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 			return boot_alloc(size, boot_align);                \
 		struct shim_thread *t = &shim_tls;                          \
 		int lvl = shim_enter(t);                                    \
-		uint32_t stack = alloc_stack(t, lvl);                       \
+		uint32_t stack = heap_call_stack(t, lvl);                       \
 		void *p = call;                                             \
 		if (lvl >= 0 && p) {                                        \
 			int e = errno;                                      \

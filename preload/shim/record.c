@@ -173,7 +173,7 @@ static uint32_t capture_stack(struct shim_thread *t, int lvl,
  * then overlaps them; taken after, the fenced timestamp of the event
  * waited for them.  Same frames either way: the hook's caller has not
  * returned. */
-uint32_t shim_alloc_stack(struct shim_thread *t, int lvl)
+uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl)
 {
 	if (lvl > 1)
 		return 0;       /* stream_for would count a lost event */

@@ -132,7 +132,7 @@ void shim_suspect(const char *type);
 /* The stack id of an allocation (or of a free, with RCPROF_FREE_STACKS),
  * taken before the real allocator runs (0 at level 2 and up); errno may
  * change. */
-uint32_t shim_alloc_stack(struct shim_thread *t, int lvl);
+uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl);
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		    unsigned flavor, uint32_t stack);
 /* FREE, or FREE_STACK when stack is not 0. */

@@ -246,18 +246,18 @@ START_TEST(test_writer_events)
 	int lvl = shim_enter(t);
 	ck_assert_int_eq(lvl, 0);
 	shim_rec_alloc(t, lvl, (void *)0x10000, 100, RCP_ALLOC_CALLOC,
-		       shim_alloc_stack(t, lvl));
+		       shim_heap_call_stack(t, lvl));
 	shim_rec_alloc(t, lvl, block, 64, RCP_ALLOC_CALLOC,
-		       shim_alloc_stack(t, lvl));
+		       shim_heap_call_stack(t, lvl));
 	shim_rec_rc_new(t, lvl, obj, block, 32, "widget", 1, 0);
 	shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, 2, 0);
 	shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, 1, 1);
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, (void *)0x10000);
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, NULL);
 	shim_rec_realloc(t, lvl, (void *)0x10000, shim_now(), (void *)0x8000, 300,
-			 shim_alloc_stack(t, lvl));
+			 shim_heap_call_stack(t, lvl));
 	shim_rec_free(t, lvl, (void *)0x8000, 0);
-	shim_rec_free(t, lvl, (void *)0x9000, shim_alloc_stack(t, lvl));
+	shim_rec_free(t, lvl, (void *)0x9000, shim_heap_call_stack(t, lvl));
 	shim_rec_rc_free(t, lvl, obj);
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
