@@ -143,16 +143,20 @@ static uint32_t intern_stack(void *ctx, void **ips, int n)
 
 /* The stack id of the current call site, at most depth frames.  Level 0
  * asks the stack cache first (stack_cache.c); the registers are captured
- * here, so this frame must stay live while the cache unwinds from it. */
+ * here, so this frame must stay live while the cache unwinds from it.
+ * point names the hook that asks (a return address in it): hooks reach
+ * this capture through frames of different sizes, and the cache keeps
+ * their call chains apart. */
 static __attribute__((noinline)) uint32_t
 capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
-		uint32_t depth)
+		uint32_t depth, const void *point)
 {
 	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id;
 	if (lvl == 0 && t->stack_hi && depth) {
 		struct shim_regs regs;
 		SHIM_CAPTURE_REGS(&regs);
+		regs.point = (uint64_t)(uintptr_t)point;
 		if (shim_sc_lookup(t, &regs, depth, &id) ||
 		    shim_sc_fill(t, &regs, depth, ips, intern_stack, s, &id))
 			return id;
@@ -160,10 +164,10 @@ capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
 }
 
-static uint32_t capture_stack(struct shim_thread *t, int lvl,
-			      struct shim_stream *s)
+static inline uint32_t capture_stack(struct shim_thread *t, int lvl,
+				     struct shim_stream *s, const void *point)
 {
-	return capture_stack_n(t, lvl, s, shim_g.depth);
+	return capture_stack_n(t, lvl, s, shim_g.depth, point);
 }
 
 /* ---- heap ----------------------------------------------------------------- */
@@ -177,7 +181,8 @@ uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl)
 {
 	if (lvl > 1)
 		return 0;       /* stream_for would count a lost event */
-	return capture_stack(t, lvl, stream_for(t, lvl, RCP_EV_MALLOC));
+	return capture_stack(t, lvl, stream_for(t, lvl, RCP_EV_MALLOC),
+			     __builtin_return_address(0));
 }
 
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
@@ -249,7 +254,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (lvl == 0 && block && block == t->last_block && t->last_stack)
 		stack = t->last_stack;  /* librc's calloc just captured it */
 	else
-		stack = capture_stack(t, lvl, s);
+		stack = capture_stack(t, lvl, s, __builtin_return_address(0));
 	uint32_t tid = intern_string(s, type);
 	uint64_t header = block && block != obj ?
 		(uint64_t)((uintptr_t)obj - (uintptr_t)block) : 0;
@@ -273,7 +278,8 @@ void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth) : 0;
+	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth,
+						 __builtin_return_address(0)) : 0;
 	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_s(w, count_after);

@@ -23,12 +23,20 @@
  * again.  An unwind that read memory the log cannot vouch for (see
  * unwind_logged.c) is not cached.
  *
+ * One exception, chosen for speed: where a capture point's sequences all
+ * read the same locations, a sequence is kept as a 96-bit fingerprint of
+ * the words at those locations instead of the words themselves (struct
+ * sc_compact).  Such a hit is a fingerprint match, not a compare; for a
+ * call chain never seen before to pass for another, two unrelated hashes
+ * of its words must collide at once.
+ *
  * Structure.  The read sequences of one capture point form a trie (see
  * struct sc_node); a shortcut table finds most sequences with one hash
- * probe (struct sc_record).  A hit costs a register capture, the probe
- * and one compare per word read (~25 for a 20-frame stack); the bench's
- * malloc churn spends ~40 ns per stack here against ~150 ns in
- * unw_backtrace plus hashing and interning.  A fill is slow (the generic
+ * probe (struct sc_record), and a compact table most of those with 16
+ * bytes (struct sc_compact).  A compact hit costs a register capture,
+ * hashing the ~20 words a 20-frame stack reads and one probe of a small
+ * table; the bench's malloc churn spends ~25 ns per stack here against
+ * ~150 ns in unw_backtrace plus hashing and interning.  A fill is slow (the generic
  * unwinder takes a lock with sigprocmask for each frame: ~1 us a frame),
  * so fills are paid from a per-thread credit that hits earn: a program
  * whose sites never repeat fills once per FILL_COST misses and otherwise
@@ -53,7 +61,9 @@
 #define SC_BRANCHES     8192u   /* nodes with more than one child */
 #define SC_READS_MAX    SHIM_LOG_READS_MAX
 #define SC_FANOUT_MAX   16u     /* children of a node */
-#define SC_PLAN_MAX     24u     /* stack words of a point's shortcut key */
+#define SC_PLAN_MAX     32u     /* reads of a point's shortcut key */
+#define SC_PLAN_REGS    8u      /* registers of a point's shortcut key */
+#define SC_COMPACT      16384u  /* compact shortcuts per thread, 2 a bucket */
 #define SC_SHORTCUTS    16384u  /* shortcut slots per thread */
 #define SC_REC_WORDS    524288u /* their records, in 8-byte words */
 #define SC_RAW_MAX      (SHIM_DEPTH_MAX + 8)
@@ -90,12 +100,14 @@ struct sc_branch {
 };
 
 struct sc_root {
-	uint64_t sp, ip;
+	uint64_t sp, ip, point;
 	uint32_t gen;           /* cache generation; 0: empty */
 	uint32_t depth;
 	uint32_t node;          /* the node of its first read */
-	uint32_t nplan;
+	uint32_t nplan;         /* the stack words its first fill read */
 	uint32_t plan[SC_PLAN_MAX];
+	uint32_t nregs;         /* the registers it read, DWARF numbers */
+	uint8_t regs[SC_PLAN_REGS];
 };
 
 /* The shortcut.  Walking the trie costs a cache miss or two at every
@@ -117,6 +129,25 @@ struct sc_record {
 
 #define REC_HEAD_WORDS  (sizeof(struct sc_record) / 8)
 
+/* The compact shortcut.  A record compares every word its unwind read,
+ * and its loads - a slot, then a few hundred bytes of record - mostly
+ * miss the cache: with a thousand sites the records outgrow L2, which
+ * the program's own heap is using.  When every read of a sequence is
+ * one of its root's plan reads, the plan's values already decide the
+ * unwind: equal values at the plan mean equal values at every read.
+ * Then the sequence is kept as 16 bytes: the shortcut key (a linear hash
+ * of the plan's values) and 32 bits of a second, non-linear hash of the
+ * same values.  A hit needs both to match; for a chain not seen before
+ * to pass for another, two unrelated hashes of its plan words must
+ * collide at once (about 2^-96 a lookup).  So this is the one place where
+ * a hit is not a proof but a 96-bit fingerprint match; the table of a
+ * thousand sites is 16 KiB and a hit costs one probe of it. */
+struct sc_compact {
+	uint64_t key;
+	uint32_t check;
+	uint32_t stack;         /* 0: empty */
+};
+
 struct shim_sc {
 	uint64_t dl_gen;        /* shim_dl_gen the trie belongs to */
 	uint32_t gen;
@@ -126,6 +157,7 @@ struct shim_sc {
 	struct sc_root root[SC_ROOTS];
 	struct sc_node node[SC_NODES];
 	struct sc_branch branch[SC_BRANCHES];
+	struct sc_compact compact[SC_COMPACT];
 	uint32_t cut[SC_SHORTCUTS];     /* word index of a record, 0: none */
 	uint64_t rec[SC_REC_WORDS];
 };
@@ -173,6 +205,7 @@ void shim_sc_thread_exit(struct shim_thread *t)
 		return;
 	atomic_add_relaxed(&sc_total.hits, sc->stats.hits);
 	atomic_add_relaxed(&sc_total.shortcut_hits, sc->stats.shortcut_hits);
+	atomic_add_relaxed(&sc_total.compact_hits, sc->stats.compact_hits);
 	atomic_add_relaxed(&sc_total.misses, sc->stats.misses);
 	atomic_add_relaxed(&sc_total.fills, sc->stats.fills);
 	atomic_add_relaxed(&sc_total.uncacheable, sc->stats.uncacheable);
@@ -185,13 +218,16 @@ void shim_sc_report(const struct shim_thread *t)
 		return;
 	struct shim_sc_stats st;
 	shim_sc_stats(t, &st);
-	char h[24], c[24], m[24], f[24], u[24];
+	char h[24], c[24], k[24], m[24], f[24], u[24];
 	shim_log("stack cache: ",
 		 shim_utoa(st.hits + atomic_load_relaxed(&sc_total.hits), h),
 		 " hits (",
 		 shim_utoa(st.shortcut_hits +
 			   atomic_load_relaxed(&sc_total.shortcut_hits), c),
-		 " by shortcut), ",
+		 " by shortcut, ",
+		 shim_utoa(st.compact_hits +
+			   atomic_load_relaxed(&sc_total.compact_hits), k),
+		 " by compact shortcut), ",
 		 shim_utoa(st.misses + atomic_load_relaxed(&sc_total.misses), m),
 		 " misses, ",
 		 shim_utoa(st.fills + atomic_load_relaxed(&sc_total.fills), f),
@@ -222,6 +258,7 @@ static inline int usable(const struct shim_thread *t,
 static void forget_shortcuts(struct shim_sc *sc)
 {
 	memset(sc->cut, 0, sizeof(sc->cut));
+	memset(sc->compact, 0, sizeof(sc->compact));
 	sc->nrec = 1;           /* word 0 stays unused: cut 0 is "none" */
 }
 
@@ -256,7 +293,7 @@ static inline int root_is(const struct shim_sc *sc, const struct sc_root *rt,
 			  const struct shim_regs *r, uint32_t depth)
 {
 	return rt->gen == sc->gen && rt->sp == r->sp && rt->ip == r->ip &&
-	       rt->depth == depth;
+	       rt->point == r->point && rt->depth == depth;
 }
 
 /* The root of a capture point, or NULL; with make, a free or replaced
@@ -264,7 +301,7 @@ static inline int root_is(const struct shim_sc *sc, const struct sc_root *rt,
 static struct sc_root *root_of(struct shim_sc *sc, const struct shim_regs *r,
 			       uint32_t depth, int make)
 {
-	uint64_t h = mix(mix(r->sp, r->ip), depth);
+	uint64_t h = mix(mix(mix(r->sp, r->ip), r->point), depth);
 	struct sc_root *set = &sc->root[((h >> 20) * SC_ROOT_WAYS) &
 					(SC_ROOTS - 1)];
 	struct sc_root *free_slot = NULL;
@@ -293,26 +330,116 @@ static inline uint64_t read_loc(const struct shim_regs *r, uint32_t loc)
 	return v;
 }
 
+/* Odd constants, one per plan word, for the two hashes of the plan. */
 static const uint64_t plan_mul[SC_PLAN_MAX] = {
-	0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull,
-	0xD6E8FEB86659FD93ull, 0xFF51AFD7ED558CCDull, 0xC4CEB9FE1A85EC53ull,
-	0x94D049BB133111EBull, 0xBF58476D1CE4E5B9ull, 0x2545F4914F6CDD1Dull,
-	0x9FB21C651E98DF25ull, 0xA0761D6478BD642Full, 0xE7037ED1A0B428DBull,
-	0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull, 0x1D8E4E27C47D124Full,
-	0xD1B54A32D192ED03ull, 0xAEF17502108EF2D9ull, 0xDB4F0B9175AE2165ull,
-	0x6A09E667F3BCC909ull, 0xBB67AE8584CAA73Bull, 0x3C6EF372FE94F82Bull,
-	0xA54FF53A5F1D36F1ull, 0x510E527FADE682D1ull, 0x9B05688C2B3E6C1Full,
+	0x1D52490575FFC53Dull, 0xE2A214E8BBE9C675ull, 0x186C39E8C7BB69F7ull,
+	0x03AA3897FCF4C6B7ull, 0x64D4748CA3C77EBFull, 0x5C22C46963E968FDull,
+	0x8C656018EEE38DC1ull, 0xB2609A0BDD2B7551ull, 0x3B9BE05D0E8E2329ull,
+	0x5BD0F521BE84762Bull, 0xA4E0689E1888DF21ull, 0x7EA3EF27E2E90529ull,
+	0x7B81E5E0309E6043ull, 0x5C3981A844AB26D9ull, 0x99BA695AB78D8387ull,
+	0x0BCC0D1CD5A93145ull, 0x1F95E90587134BE1ull, 0xE08137F33A087EC9ull,
+	0x694472D1A7D32947ull, 0x6B8816776B5ACB73ull, 0x56DFD21E9D1F5C01ull,
+	0xC9CE5DDC2A52183Full, 0xA98647FE161B80DFull, 0xF41FAE4A5518983Dull,
+	0x3933DFFE9F578985ull, 0x6CC3BA5031835D1Dull, 0x24E166C70794A751ull,
+	0xDBC01B3D2EA2038Dull, 0xFC434D6E6054AA25ull, 0x60B3BEDCE0EC0DEBull,
+	0x4227E820E6A60527ull, 0xA0D0861E4F7E2353ull,
+};
+static const uint64_t check_mul[SC_PLAN_MAX] = {
+	0xF86ED285DA543B3Dull, 0xB3C478B638E6D773ull, 0x8C529B4839C340B3ull,
+	0x449AB16681866857ull, 0xF78E1FFAD9CF7A0Dull, 0x78E8B5BCEFB73579ull,
+	0xFEF12C37CA6CD66Dull, 0xF03198C45F952F9Dull, 0xC4B11609CEF605C9ull,
+	0x0FD539AC359D61D7ull, 0x30A037EFD7376AB5ull, 0x15C0E0B73ABB1E85ull,
+	0x121F7305E164F983ull, 0xC54A55EB16013893ull, 0x982ED19D185F80D3ull,
+	0x1D7163DE5CF81D93ull, 0xF39897DBBF44E1EDull, 0x64CEC5FE01D88FBDull,
+	0xEA602675DE5E3A9Full, 0xE39626C901D6A94Dull, 0x9AFAD5AB4BAE8B9Bull,
+	0x9B31F6AB6745E527ull, 0xE52F0F9E8E8AFC85ull, 0xFE399F935EAB5C89ull,
+	0xD119CF3B52C7C179ull, 0x2A2D67FFF4595731ull, 0xD817A1320B6451B1ull,
+	0xA92D9E0FE310DAEFull, 0xE232C00C385AA089ull, 0xC46F071BCA9E67F7ull,
+	0x8B8E16A81A6B839Bull, 0x8E78E7AA3569AD45ull,
 };
 
-/* The shortcut key: the point and its plan's words, multiplied by
- * distinct constants (independent products the CPU overlaps) and mixed. */
-static inline uint64_t shortcut_key(const struct sc_root *rt,
-				    const struct shim_regs *r)
+struct sc_key {
+	uint64_t key;           /* the slots, and the compact shortcut's check */
+	uint32_t check;         /* the compact shortcut's second check */
+};
+
+/* The shortcut key: the point, the registers its plan reads, and its
+ * stack words multiplied by distinct constants and summed (independent
+ * products the CPU overlaps), then mixed.  The check: each word xor-ed
+ * with one constant, multiplied by another and xor-ed together, so a
+ * relation between words that cancels in the sum does not in the xor. */
+static inline struct sc_key shortcut_key(const struct sc_root *rt,
+					 const struct shim_regs *r)
 {
-	uint64_t h = mix(mix(rt->sp, rt->ip), rt->depth);
-	for (uint32_t i = 0; i < rt->nplan; i++)
-		h += read_loc(r, rt->plan[i]) * plan_mul[i];
-	return mix(h, h >> 29);
+	uint64_t h = mix(mix(mix(rt->sp, rt->ip), rt->point), rt->depth);
+	for (uint32_t i = 0; i < rt->nregs; i++)
+		h = mix(h, shim_reg_value(r, rt->regs[i]));
+	uint64_t g = ~h;
+	const unsigned char *sp = (const unsigned char *)(uintptr_t)r->sp;
+	uint32_t n = rt->nplan;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v;
+		memcpy(&v, sp + rt->plan[i], sizeof(v));
+		h += v * plan_mul[i];
+		g ^= (v ^ plan_mul[SC_PLAN_MAX - 1 - i]) * check_mul[i];
+	}
+	return (struct sc_key){ .key = mix(h, h >> 29),
+				.check = (uint32_t)(mix(g, g >> 31) >> 32) };
+}
+
+static inline struct sc_compact *compact_bucket(struct shim_sc *sc,
+						uint64_t key)
+{
+	return &sc->compact[(key >> 20) & (SC_COMPACT - 2)];
+}
+
+static inline uint32_t compact_find(struct shim_sc *sc, struct sc_key k)
+{
+	const struct sc_compact *b = compact_bucket(sc, k.key);
+	for (unsigned w = 0; w < 2; w++)
+		if (b[w].key == k.key && b[w].check == k.check && b[w].stack)
+			return b[w].stack;
+	return 0;
+}
+
+/* Is every read of the sequence one of the plan's?  Sequences usually
+ * start as the plan did, so the same position is tried first. */
+static int within_plan(const struct sc_root *rt, const uint32_t *loc,
+		       uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t j = 0;
+		if (loc[i] & LOC_REG) {
+			while (j < rt->nregs && rt->regs[j] != (loc[i] & ~LOC_REG))
+				j++;
+			if (j == rt->nregs)
+				return 0;
+			continue;
+		}
+		if (i < rt->nplan && rt->plan[i] == loc[i])
+			continue;
+		while (j < rt->nplan && rt->plan[j] != loc[i])
+			j++;
+		if (j == rt->nplan)
+			return 0;
+	}
+	return 1;
+}
+
+/* Keeps the sequence as a compact shortcut when the plan covers it;
+ * 0 when it does not (it then needs a full record). */
+static int compact_add(struct shim_sc *sc, const struct sc_root *rt,
+		       struct sc_key k, const uint32_t *loc, uint32_t n,
+		       uint32_t stack)
+{
+	if (stack == 0 || !within_plan(rt, loc, n))
+		return 0;
+	struct sc_compact *b = compact_bucket(sc, k.key);
+	if (!(b[0].key == k.key && b[0].check == k.check))
+		b[1] = b[0];    /* newest first */
+	b[0] = (struct sc_compact){ .key = k.key, .check = k.check,
+				    .stack = stack };
+	return 1;
 }
 
 /* Shortcuts live in pairs of slots: a key may use either of its pair. */
@@ -411,8 +538,15 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 	const struct sc_root *rt = root_of(sc, r, depth, 0);
 	if (!rt)
 		goto miss;
-	uint64_t key = shortcut_key(rt, r);
-	const struct sc_record *cut = shortcut_find(sc, key, r);
+	struct sc_key k = shortcut_key(rt, r);
+	uint32_t id = compact_find(sc, k);
+	if (id) {
+		count_hit(t, sc);
+		sc->stats.compact_hits++;
+		*stack = id;
+		return 1;
+	}
+	const struct sc_record *cut = shortcut_find(sc, k.key, r);
 	if (cut) {
 		count_hit(t, sc);
 		sc->stats.shortcut_hits++;
@@ -448,7 +582,8 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 	}
 	count_hit(t, sc);
 	*stack = sc->node[i].stack;
-	shortcut_add(sc, key, loc, val, n_read, *stack);
+	if (!compact_add(sc, rt, k, loc, n_read, *stack))
+		shortcut_add(sc, k.key, loc, val, n_read, *stack);
 	return 1;
 miss:
 	sc->stats.misses++;
@@ -477,13 +612,26 @@ static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
 	if (!root_is(sc, rt, r, depth)) {
 		uint32_t first = l->n ? l->loc[0] : LOC_LEAF;
 		*rt = (struct sc_root){ .sp = r->sp, .ip = r->ip,
+					.point = r->point,
 					.gen = sc->gen, .depth = depth,
 					.node = new_node(sc, 0, first) };
-		for (uint32_t i = 0; i < l->n && rt->nplan < SC_PLAN_MAX; i++)
-			if (!(l->loc[i] & LOC_REG))
-				rt->plan[rt->nplan++] = l->loc[i];
+		for (uint32_t i = 0; i < l->n; i++) {
+			uint32_t loc = l->loc[i];
+			if (!(loc & LOC_REG)) {
+				if (rt->nplan < SC_PLAN_MAX)
+					rt->plan[rt->nplan++] = loc;
+				continue;
+			}
+			uint32_t j = 0;
+			while (j < rt->nregs && rt->regs[j] != (loc & ~LOC_REG))
+				j++;
+			if (j == rt->nregs && j < SC_PLAN_REGS)
+				rt->regs[rt->nregs++] = (uint8_t)(loc & ~LOC_REG);
+		}
 	}
-	shortcut_add(sc, shortcut_key(rt, r), l->loc, l->val, l->n, stack);
+	struct sc_key key = shortcut_key(rt, r);
+	if (!compact_add(sc, rt, key, l->loc, l->n, stack))
+		shortcut_add(sc, key.key, l->loc, l->val, l->n, stack);
 	uint32_t path[SC_READS_MAX + 1], depth_n = 0;
 	uint32_t cur = rt->node, first_new = NIL;
 	for (uint32_t i = 0;; i++) {

@@ -6,15 +6,22 @@
 
 struct shim_thread;
 
-/* The registers an unwind starts from: what SHIM_CAPTURE_REGS saw. */
+/* The registers an unwind starts from: what SHIM_CAPTURE_REGS saw; and
+ * who captured them.  point is not read by the unwind: it only keeps
+ * apart the capture points of different callers (malloc's hook and
+ * calloc's reach the same capture with different frames above it). */
 struct shim_regs {
 	uint64_t ip, sp, rbp, rbx, r12, r13, r14, r15;
+	uint64_t point;
 };
 
 /* Fills *r with the current instruction and stack pointer and the
- * callee-saved registers.  Use it in the function that then calls
- * shim_sc_lookup/shim_sc_fill, so the captured frame is still live. */
+ * callee-saved registers, and point with 0.  Use it in the function that
+ * then calls shim_sc_lookup/shim_sc_fill, so the captured frame is still
+ * live. */
 #define SHIM_CAPTURE_REGS(r)                                          \
+	do {                                                          \
+	(r)->point = 0;                                               \
 	__asm__ volatile("leaq 0(%%rip), %%rax\n\t"                   \
 			 "movq %%rax, 0(%0)\n\t"                      \
 			 "movq %%rsp, 8(%0)\n\t"                      \
@@ -24,11 +31,13 @@ struct shim_regs {
 			 "movq %%r13, 40(%0)\n\t"                     \
 			 "movq %%r14, 48(%0)\n\t"                     \
 			 "movq %%r15, 56(%0)\n\t"                     \
-			 : : "r"(r) : "rax", "memory")
+			 : : "r"(r) : "rax", "memory");             \
+	} while (0)
 
 struct shim_sc_stats {
 	uint64_t hits, misses, fills, uncacheable;
 	uint64_t shortcut_hits;         /* of hits, without the trie */
+	uint64_t compact_hits;          /* of hits, by a compact shortcut */
 };
 
 /* RCPROF_STACK_CACHE: 0 off, 1 on, 2 on and shim_sc_report prints. */

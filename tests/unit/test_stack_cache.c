@@ -144,6 +144,75 @@ START_TEST(test_second_capture_hits)
 	shim_sc_stats(t, &st);
 	ck_assert_uint_eq(st.hits, 1);
 	ck_assert_uint_eq(st.fills, 1);
+	/* one layout at this point: the plan covers it, 16 bytes do */
+	ck_assert_uint_eq(st.compact_hits, 1);
+}
+END_TEST
+
+/* Two frame layouts reaching the capture with the same sp: the frame
+ * below lay() is 16 bytes in one and 208 in the other, and alloca in
+ * lay() makes up the difference.  The second layout's reads are not all
+ * among the first one's (its plan), so its words alone cannot vouch for
+ * it: it must get a full record, never the compact shortcut. */
+static __attribute__((noinline)) void lay_small(struct shim_thread *t,
+						struct capture *c)
+{
+	volatile char pad[16];
+	pad[0] = 1;
+	capture(t, 64, c);
+	__asm__ volatile("" ::: "memory");
+	(void)pad[0];
+}
+
+static __attribute__((noinline)) void lay_big(struct shim_thread *t,
+					      struct capture *c)
+{
+	volatile char pad[208];
+	pad[0] = 2;
+	capture(t, 64, c);
+	__asm__ volatile("" ::: "memory");
+	(void)pad[0];
+}
+
+static __attribute__((noinline)) void lay(int big, size_t extra,
+					  struct shim_thread *t,
+					  struct capture *c)
+{
+	char *room = __builtin_alloca(extra);
+	room[0] = 0;
+	__asm__ volatile("" : : "r"(room) : "memory");
+	if (big)
+		lay_big(t, c);
+	else
+		lay_small(t, c);
+	__asm__ volatile("" ::: "memory");
+}
+
+START_TEST(test_other_layout_gets_full_record)
+{
+	struct shim_thread *t = new_thread();
+	struct capture probe[2], c[4];
+	SAME_SITE_LOOP(i, 2)            /* where each layout puts the sp */
+		lay(i, 256, t, &probe[i]);
+	ck_assert_uint_gt(probe[0].sp, probe[1].sp);
+	size_t extra_small = 256 + (size_t)(probe[0].sp - probe[1].sp);
+	t = new_thread();               /* forget the probes */
+	SAME_SITE_LOOP(i, 4)            /* small, big, small, big */
+		lay(i & 1, (i & 1) ? 256 : extra_small, t, &c[i]);
+	ck_assert_uint_eq(c[0].sp, c[1].sp);    /* the case that matters */
+	ck_assert_int_eq(c[0].how, HOW_FILL);
+	ck_assert_int_eq(c[1].how, HOW_FILL);
+	ck_assert_uint_ne(c[0].id, c[1].id);
+	assert_same_as_fast(&c[0]);
+	assert_same_as_fast(&c[1]);
+	ck_assert_int_eq(c[2].how, HOW_HIT);
+	ck_assert_int_eq(c[3].how, HOW_HIT);
+	ck_assert_uint_eq(c[2].id, c[0].id);
+	ck_assert_uint_eq(c[3].id, c[1].id);
+	struct shim_sc_stats st;
+	shim_sc_stats(t, &st);
+	ck_assert_uint_eq(st.compact_hits, 1);  /* the small layout */
+	ck_assert_uint_eq(st.shortcut_hits, 1); /* the big one: a record */
 }
 END_TEST
 
@@ -345,6 +414,7 @@ Suite *stack_cache_suite(void)
 	TCase *tc = tcase_create("stack_cache");
 	tcase_add_test(tc, test_second_capture_hits);
 	tcase_add_test(tc, test_same_sp_other_caller);
+	tcase_add_test(tc, test_other_layout_gets_full_record);
 	tcase_add_test(tc, test_outer_frames_differ);
 	tcase_add_test(tc, test_frame_pointer_frames);
 	tcase_add_test(tc, test_loader_change_forgets);
