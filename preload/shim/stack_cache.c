@@ -63,7 +63,8 @@
 #define SC_FANOUT_MAX   16u     /* children of a node */
 #define SC_PLAN_MAX     32u     /* reads of a point's shortcut key */
 #define SC_PLAN_REGS    8u      /* registers of a point's shortcut key */
-#define SC_COMPACT      16384u  /* compact shortcuts per thread, 2 a bucket */
+#define SC_COMPACT      8192u   /* compact shortcuts per thread ... */
+#define SC_COMPACT_WAYS 4u      /* ... in buckets of one cache line */
 #define SC_SHORTCUTS    16384u  /* shortcut slots per thread */
 #define SC_REC_WORDS    524288u /* their records, in 8-byte words */
 #define SC_RAW_MAX      (SHIM_DEPTH_MAX + 8)
@@ -148,6 +149,9 @@ struct sc_compact {
 	uint32_t stack;         /* 0: empty */
 };
 
+_Static_assert(sizeof(struct sc_compact) * SC_COMPACT_WAYS == 64,
+	       "a compact bucket is one cache line");
+
 struct shim_sc {
 	uint64_t dl_gen;        /* shim_dl_gen the trie belongs to */
 	uint32_t gen;
@@ -157,7 +161,7 @@ struct shim_sc {
 	struct sc_root root[SC_ROOTS];
 	struct sc_node node[SC_NODES];
 	struct sc_branch branch[SC_BRANCHES];
-	struct sc_compact compact[SC_COMPACT];
+	struct sc_compact compact[SC_COMPACT] __attribute__((aligned(64)));
 	uint32_t cut[SC_SHORTCUTS];     /* word index of a record, 0: none */
 	uint64_t rec[SC_REC_WORDS];
 };
@@ -390,13 +394,13 @@ static inline struct sc_key shortcut_key(const struct sc_root *rt,
 static inline struct sc_compact *compact_bucket(struct shim_sc *sc,
 						uint64_t key)
 {
-	return &sc->compact[(key >> 20) & (SC_COMPACT - 2)];
+	return &sc->compact[(key >> 20) & (SC_COMPACT - SC_COMPACT_WAYS)];
 }
 
 static inline uint32_t compact_find(struct shim_sc *sc, struct sc_key k)
 {
 	const struct sc_compact *b = compact_bucket(sc, k.key);
-	for (unsigned w = 0; w < 2; w++)
+	for (unsigned w = 0; w < SC_COMPACT_WAYS; w++)
 		if (b[w].key == k.key && b[w].check == k.check && b[w].stack)
 			return b[w].stack;
 	return 0;
@@ -435,8 +439,12 @@ static int compact_add(struct shim_sc *sc, const struct sc_root *rt,
 	if (stack == 0 || !within_plan(rt, loc, n))
 		return 0;
 	struct sc_compact *b = compact_bucket(sc, k.key);
-	if (!(b[0].key == k.key && b[0].check == k.check))
-		b[1] = b[0];    /* newest first */
+	unsigned w = 0;         /* newest first; a key is in one way */
+	while (w < SC_COMPACT_WAYS - 1 &&
+	       !(b[w].key == k.key && b[w].check == k.check))
+		w++;
+	for (; w > 0; w--)
+		b[w] = b[w - 1];
 	b[0] = (struct sc_compact){ .key = k.key, .check = k.check,
 				    .stack = stack };
 	return 1;
