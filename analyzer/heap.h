@@ -82,16 +82,23 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 
 /* An address's hash: where its probe sequence starts in any table size.
  * The replay hashes each address once, for its prefetch and its event
- * (rcp_heap_alloc_hashed, rcp_heap_release_hashed).  One multiply, its
- * high half folded onto the low one: the table takes the low bits, and
- * those of the product alone would only see the address's low bits
- * (allocations are 16-byte aligned, so its lowest 4 would be 0).  A third
- * of a full mixer's instructions, on every heap event; linear probing at
- * most half full does not need more. */
+ * (rcp_heap_alloc_hashed, rcp_heap_release_hashed).
+ *
+ * Within a 4 MiB region it keeps the address order: the 16-byte granule
+ * number, so neighbouring blocks have neighbouring slots.  An allocator
+ * hands out again what was freed lately, near what it handed out lately,
+ * and the replay's table accesses then have the program's own locality:
+ * with a scattering hash every event of a heap-heavy dump touched a
+ * random cache line of a table larger than L2, and the replay waited on
+ * memory (the bench's malloc churn: 16 % fewer samples in the replay
+ * loop than with a multiplicative hash).  The region number is scattered
+ * (one multiply, folded) and xor-ed in, so blocks of different arenas,
+ * mmap'ed blocks at the same page offset and tables smaller than a
+ * region's granules still spread over the table. */
 static inline uint64_t rcp_heap_hash(uint64_t addr)
 {
-	uint64_t h = addr * 0x9E3779B97F4A7C15ull;
-	return h ^ (h >> 32);
+	uint64_t r = (addr >> 22) * 0x9E3779B97F4A7C15ull;
+	return (addr >> 4) ^ (r ^ (r >> 32));
 }
 
 /* Hint: the address of this hash will be looked up soon (the replay looks
