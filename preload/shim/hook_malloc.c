@@ -64,9 +64,9 @@ static inline uint32_t heap_call_stack(struct shim_thread *t, int lvl)
 {
 	if (lvl < 0)
 		return 0;
-	int e = errno;
+	int *ep = shim_errno(t), e = *ep;
 	uint32_t stack = shim_heap_call_stack(t, lvl);
-	errno = e;
+	*ep = e;
 	return stack;
 }
 
@@ -88,9 +88,9 @@ SHIM_EXPORT void *malloc(size_t n)
 	uint32_t stack = heap_call_stack(t, lvl);
 	void *p = shim_real.malloc(n);
 	if (lvl >= 0 && p) {
-		int e = errno;
+		int *ep = shim_errno(t), e = *ep;
 		shim_rec_alloc(t, lvl, p, n, RCP_ALLOC_MALLOC, stack);
-		errno = e;
+		*ep = e;
 	}
 	shim_leave(t);
 	return p;
@@ -108,9 +108,9 @@ SHIM_EXPORT void free(void *p)
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
 	if (lvl >= 0) {
-		int e = errno;
+		int *ep = shim_errno(t), e = *ep;
 		shim_rec_free(t, lvl, p, free_stack(t, lvl));
-		errno = e;
+		*ep = e;
 	}
 	shim_real.free(p);
 	shim_leave(t);
@@ -128,9 +128,9 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 	uint32_t stack = heap_call_stack(t, lvl);
 	void *p = shim_real.calloc(n, size);
 	if (lvl >= 0 && p) {
-		int e = errno;
+		int *ep = shim_errno(t), e = *ep;
 		shim_rec_alloc(t, lvl, p, n * size, RCP_ALLOC_CALLOC, stack);
-		errno = e;
+		*ep = e;
 	}
 	shim_leave(t);
 	return p;
@@ -166,28 +166,28 @@ static void *do_realloc(void *p, size_t n, size_t m, int is_array)
 		uint32_t stack = heap_call_stack(t, lvl);
 		q = shim_real.realloc(NULL, bytes);
 		if (lvl >= 0 && q) {
-			int e = errno;
+			int *ep = shim_errno(t), e = *ep;
 			shim_rec_alloc(t, lvl, q, bytes, RCP_ALLOC_REALLOC, stack);
-			errno = e;
+			*ep = e;
 		}
 	} else if (bytes == 0) {
 		if (lvl >= 0)
 			shim_rec_free(t, lvl, p, free_stack(t, lvl));
 		q = shim_real.realloc(p, 0);
 		if (lvl >= 0 && q) {    /* a libc that does not free here */
-			int e = errno;
+			int *ep = shim_errno(t), e = *ep;
 			shim_rec_alloc(t, lvl, q, 0, RCP_ALLOC_REALLOC,
 				       heap_call_stack(t, lvl));
-			errno = e;
+			*ep = e;
 		}
 	} else {
 		uint32_t stack = heap_call_stack(t, lvl);
 		uint64_t ts = lvl >= 0 ? shim_now_before_release() : 0;
 		q = shim_real.realloc(p, bytes);
 		if (lvl >= 0 && q) {
-			int e = errno;
+			int *ep = shim_errno(t), e = *ep;
 			shim_rec_realloc(t, lvl, p, ts, q, bytes, stack);
-			errno = e;
+			*ep = e;
 		}
 	}
 	shim_leave(t);
@@ -220,9 +220,9 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	uint32_t stack = heap_call_stack(t, lvl);
 	int rc = shim_real.posix_memalign(out, align, n);
 	if (lvl >= 0 && rc == 0) {
-		int e = errno;
+		int *ep = shim_errno(t), e = *ep;
 		shim_rec_alloc(t, lvl, *out, n, RCP_ALLOC_MEMALIGN, stack);
-		errno = e;
+		*ep = e;
 	}
 	shim_leave(t);
 	return rc;
@@ -237,10 +237,10 @@ SHIM_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		uint32_t stack = heap_call_stack(t, lvl);                       \
 		void *p = call;                                             \
 		if (lvl >= 0 && p) {                                        \
-			int e = errno;                                      \
+			int *ep = shim_errno(t), e = *ep;                                      \
 			shim_rec_alloc(t, lvl, p, size, RCP_ALLOC_MEMALIGN, \
 				       stack);                              \
-			errno = e;                                          \
+			*ep = e;                                          \
 		}                                                           \
 		shim_leave(t);                                              \
 		return p;                                                   \

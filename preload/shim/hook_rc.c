@@ -29,9 +29,10 @@
 		struct shim_thread *t = &shim_tls;     \
 		int lvl = shim_enter(t);               \
 		if (lvl >= 0) {                        \
-			int e_ = errno;                \
+			int *ep_ = shim_errno(t);      \
+			int e_ = *ep_;                 \
 			body;                          \
-			errno = e_;                    \
+			*ep_ = e_;                     \
 		}                                      \
 		shim_leave(t);                         \
 	} while (0)

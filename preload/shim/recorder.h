@@ -11,6 +11,7 @@
 #ifndef SHIM_RECORDER_H
 #define SHIM_RECORDER_H
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 
 struct shim_thread {
 	uint32_t depth;         /* hooks currently active on this thread */
+	int *errno_at;          /* this thread's errno (shim_errno) */
 	uint32_t internal;      /* > 0: calls made by the shim itself */
 	uint32_t tid;
 	uint32_t parent_tid;    /* set by the pthread_create trampoline */
@@ -111,6 +113,16 @@ static inline int shim_enter(struct shim_thread *t)
 	if (shim_unlikely(!atomic_load_relaxed(&shim_g.on) || t->internal))
 		return -1;
 	return shim_likely(d == 0) ? 0 : (d == 1 ? 1 : 2);
+}
+
+/* This thread's errno.  The hooks keep errno as the real call left it
+ * around every recording step; through errno itself each access is a
+ * call of __errno_location, six per malloc and free. */
+static inline int *shim_errno(struct shim_thread *t)
+{
+	if (shim_unlikely(!t->errno_at))
+		t->errno_at = &errno;
+	return t->errno_at;
 }
 
 static inline void shim_leave(struct shim_thread *t)
