@@ -59,6 +59,10 @@ struct rcp_heap {
 	size_t qnext;                   /* the slot the next free goes to */
 	size_t qn;                      /* frees in the ring */
 	int tolerate_invalid;           /* history incomplete: no INVALID_FREE */
+	/* The last REALLOC_FROM's ring slot and thread (rcp_heap_realloc_from) */
+	size_t rfrom_slot;
+	uint32_t rfrom_tid;
+	int rfrom_valid;
 	uint64_t replaced;              /* allocations over a live block */
 	uint64_t nerrors;               /* all errors */
 	size_t nerr_kept, cap_err;
@@ -216,6 +220,37 @@ static inline void rcp_heap_release_hashed(struct rcp_heap *h, uint64_t addr,
 	}
 	h->n--;
 	rcp_heap_ring_put(h, b, addr, w);
+}
+
+/* A realloc that moved a block is REALLOC_FROM (the old block released,
+ * recorded without a backtrace) and then, in the same thread, REALLOC_TO
+ * with the realloc's backtrace - which is where the old block was freed.
+ * After the release of a REALLOC_FROM at w, rcp_heap_realloc_from keeps
+ * its ring slot; rcp_heap_realloc_to gives it the backtrace of the
+ * REALLOC_TO, so a later double free of the old block names the realloc
+ * that freed it.  Another thread's REALLOC_FROM in between makes the first
+ * one keep no backtrace. */
+static inline void rcp_heap_realloc_from(struct rcp_heap *h, uint64_t addr,
+					 const struct rcp_where *w)
+{
+	h->rfrom_valid = 0;
+	if (!h->ring || h->qn == 0)
+		return;
+	size_t k = (h->qnext + RCP_QUARANTINE - 1) % RCP_QUARANTINE;
+	if (h->ring[k].addr == addr && h->ring[k].at.seq == w->seq) {
+		h->rfrom_slot = k;
+		h->rfrom_tid = w->tid;
+		h->rfrom_valid = 1;
+	}
+}
+
+static inline void rcp_heap_realloc_to(struct rcp_heap *h, uint32_t tid,
+				       uint32_t stack)
+{
+	if (h->rfrom_valid && h->rfrom_tid == tid &&
+	    h->ring[h->rfrom_slot].at.stack == 0)
+		h->ring[h->rfrom_slot].at.stack = stack;
+	h->rfrom_valid = 0;
 }
 
 /* RC_NEW: the block at `block` holds a refcounted object. */

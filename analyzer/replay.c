@@ -165,13 +165,19 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		print_event(a->opt.dump_events, ev);
 	switch (ev->kind) {
 	case RCP_EV_MALLOC:
+		rc = rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
+		break;
 	case RCP_EV_REALLOC_TO:
 		rc = rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
+		rcp_heap_realloc_to(&a->heap, w.tid, w.stack);
 		break;
 	case RCP_EV_FREE:
 	case RCP_EV_FREE_STACK:
+		rcp_heap_release(&a->heap, ev->addr, &w);
+		break;
 	case RCP_EV_REALLOC_FROM:
 		rcp_heap_release(&a->heap, ev->addr, &w);
+		rcp_heap_realloc_from(&a->heap, ev->addr, &w);
 		break;
 	case RCP_EV_RC_NEW:
 		rcobj_on_new(a->rc, ev->addr, ev->size,
@@ -327,16 +333,25 @@ static inline int replay_heap(struct rcp_analysis *a, const struct rcp_event *ev
 {
 	struct rcp_where w = { ev->ts, a->seq, ev->tid, stack32(ev->stack) };
 
+	int rc;
 	switch (ev->kind) {
 	case RCP_EV_MALLOC:
-	case RCP_EV_REALLOC_TO:
 		a->seq++;
 		return rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
+	case RCP_EV_REALLOC_TO:
+		a->seq++;
+		rc = rcp_heap_alloc(&a->heap, ev->addr, ev->size, &w);
+		rcp_heap_realloc_to(&a->heap, w.tid, w.stack);
+		return rc;
 	case RCP_EV_FREE:
 	case RCP_EV_FREE_STACK:
+		a->seq++;
+		rcp_heap_release(&a->heap, ev->addr, &w);
+		return 0;
 	case RCP_EV_REALLOC_FROM:
 		a->seq++;
 		rcp_heap_release(&a->heap, ev->addr, &w);
+		rcp_heap_realloc_from(&a->heap, ev->addr, &w);
 		return 0;
 	}
 	return dispatch(a, ev);

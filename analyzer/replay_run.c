@@ -87,9 +87,13 @@ int replay_block(struct rcp_heap *h, const struct pending *ev, size_t n,
 						       e->ev.size, stack);
 			if (rc)
 				return rc;
+			if (e->ev.kind == RCP_EV_REALLOC_TO)
+				rcp_heap_realloc_to(h, tid, stack);
 		} else {
 			struct rcp_where w = { e->ev.ts, sq, tid, stack };
 			rcp_heap_release_hashed(h, e->ev.addr, e->hash, &w);
+			if (e->ev.kind == RCP_EV_REALLOC_FROM)
+				rcp_heap_realloc_from(h, e->ev.addr, &w);
 		}
 	}
 	return 0;

@@ -2,7 +2,7 @@
 # glibc (the program dies by SIGABRT, with or without the shim), and a
 # release of a freed refcounted object: the report names them, and with
 # RCPROF_FREE_STACKS=1 it shows where the bad call and the earlier free
-# were made.  Without it, frees carry no backtrace and
+# were made.  A block freed by realloc names that realloc either way.  Without it, frees carry no backtrace and
 # the text report says how to get them.
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/shim_lib.sh"
@@ -40,6 +40,14 @@ misuse_case inv invalid $((128 + 6)) "invalid_free free_inner -"
 # A refcounted object released after its last release freed it: the
 # earlier free is that last release.
 misuse_case rc rc 0 "release_freed drop_again drop_last"
+unset RCPROF_FREE_STACKS
+
+# A block freed by a realloc that moved it, then freed again: the earlier
+# free is that realloc, named by its own backtrace - there with or
+# without the variable (an allocation always has one).
+misuse_case rea realloc $((128 + 6)) "double_free - grow"
+export RCPROF_FREE_STACKS=1
+misuse_case rea2 realloc $((128 + 6)) "double_free release_again grow"
 unset RCPROF_FREE_STACKS
 
 # Without the variable: the same error, no backtraces, and the hint.

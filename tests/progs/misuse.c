@@ -1,7 +1,10 @@
 /* misuse.c - heap and refcount misuse.
- * usage: misuse double|invalid|rc
+ * usage: misuse double|invalid|realloc|rc
  *
  * double:  frees a block in release_once, then again in release_again.
+ * realloc: grow reallocs a block to a size it cannot reach in place (the
+ *          next block is in use), which frees it; release_again then
+ *          frees the old pointer once more.
  * invalid: frees a pointer into the middle of a block (free_inner), one
  *          that was never returned by an allocator.
  * Either way glibc detects it and the process dies by SIGABRT; the
@@ -34,6 +37,11 @@ static NOIPA void release_again(void *p)
 	free(p);
 }
 
+static NOIPA char *grow(char *p)
+{
+	return realloc(p, 4000);
+}
+
 /* The pointer goes through a volatile so the compiler does not warn of
  * the very misuse this program is for. */
 static NOIPA void free_inner(char *p)
@@ -55,7 +63,7 @@ static NOIPA void drop_again(void *obj)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: misuse double|invalid|rc\n");
+		fprintf(stderr, "usage: misuse double|invalid|realloc|rc\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "rc")) {
@@ -75,6 +83,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (!strcmp(argv[1], "double")) {
 		release_once(p);
+		release_again(p);
+	} else if (!strcmp(argv[1], "realloc")) {
+		char *volatile next = malloc(24);       /* p cannot grow */
+		char *q = grow(p);
+		if (!q || q == p || !next)
+			return 3;
 		release_again(p);
 	} else {
 		free_inner(p);

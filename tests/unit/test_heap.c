@@ -123,6 +123,46 @@ START_TEST(test_double_and_invalid_free)
 }
 END_TEST
 
+/* A block a realloc moved away from is freed by that realloc: its
+ * REALLOC_FROM has no backtrace, the REALLOC_TO after it in the same
+ * thread has the realloc's, and a second free of the old block names it.
+ * Another thread's REALLOC_FROM in between loses it (no backtrace rather
+ * than a wrong one). */
+START_TEST(test_realloc_names_earlier_free)
+{
+	struct rcp_heap h;
+	struct rcp_where a1 = at(1, 11), from = at(2, 0), to = at(3, 44);
+	struct rcp_where bad = at(4, 0);
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	rcp_heap_alloc(&h, 0x100, 8, &a1);
+	rcp_heap_release(&h, 0x100, &from);
+	rcp_heap_realloc_from(&h, 0x100, &from);
+	rcp_heap_alloc(&h, 0x800, 4000, &to);
+	rcp_heap_realloc_to(&h, to.tid, to.stack);
+	rcp_heap_release(&h, 0x100, &bad);
+	ck_assert_uint_eq(h.nerrors, 1);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_DOUBLE_FREE);
+	ck_assert_int_eq(h.errors[0].has_earlier, 1);
+	ck_assert_uint_eq(h.errors[0].earlier.stack, 44);
+
+	struct rcp_where other = { 6, 6, 2, 0 };
+	rcp_heap_alloc(&h, 0x200, 8, &a1);
+	rcp_heap_alloc(&h, 0x300, 8, &a1);
+	from = at(5, 0);
+	rcp_heap_release(&h, 0x200, &from);
+	rcp_heap_realloc_from(&h, 0x200, &from);
+	rcp_heap_release(&h, 0x300, &other);    /* thread 2's realloc */
+	rcp_heap_realloc_from(&h, 0x300, &other);
+	rcp_heap_alloc(&h, 0x900, 64, &to);     /* thread 1's REALLOC_TO */
+	rcp_heap_realloc_to(&h, to.tid, to.stack);
+	rcp_heap_release(&h, 0x200, &bad);
+	ck_assert_uint_eq(h.nerrors, 2);
+	ck_assert_uint_eq(h.errors[1].earlier.stack, 0);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
 /* The quarantine is bounded: an old free is forgotten (its second free is
  * then "invalid"), a recent one is still a double free. */
 START_TEST(test_quarantine_bounded)
@@ -339,6 +379,7 @@ Suite *heap_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_table_many_blocks);
 	tcase_add_test(tc, test_double_and_invalid_free);
+	tcase_add_test(tc, test_realloc_names_earlier_free);
 	tcase_add_test(tc, test_reserve);
 	tcase_add_loop_test(tc, test_quarantine_bounded, 0, 2);
 	tcase_add_test(tc, test_quarantine_sweep);
