@@ -102,6 +102,7 @@ struct sc_branch {
 
 struct sc_root {
 	uint64_t sp, ip, point;
+	uint64_t seed;          /* point_hash of the four above, mixed */
 	uint32_t gen;           /* cache generation; 0: empty */
 	uint32_t depth;
 	uint32_t node;          /* the node of its first read */
@@ -300,12 +301,22 @@ static inline int root_is(const struct shim_sc *sc, const struct sc_root *rt,
 	       rt->point == r->point && rt->depth == depth;
 }
 
+/* A capture point's hash: independent products the CPU overlaps, where
+ * a chain of mixes waited ~6 cycles on each. */
+static inline uint64_t point_hash(const struct shim_regs *r, uint32_t depth)
+{
+	uint64_t h = r->sp * 0x7A2BD818CC12E153ull + r->ip * 0x771F9E786D26E20Dull +
+		     r->point * 0x19CCDBEDF3C7E699ull +
+		     (uint64_t)depth * 0x39EE41F1356AFD71ull;
+	return h ^ (h >> 29);
+}
+
 /* The root of a capture point, or NULL; with make, a free or replaced
  * slot of its set when it has none. */
 static struct sc_root *root_of(struct shim_sc *sc, const struct shim_regs *r,
 			       uint32_t depth, int make)
 {
-	uint64_t h = mix(mix(mix(r->sp, r->ip), r->point), depth);
+	uint64_t h = point_hash(r, depth);
 	struct sc_root *set = &sc->root[((h >> 20) * SC_ROOT_WAYS) &
 					(SC_ROOTS - 1)];
 	struct sc_root *free_slot = NULL;
@@ -362,6 +373,18 @@ static const uint64_t check_mul[SC_PLAN_MAX] = {
 	0x8B8E16A81A6B839Bull, 0x8E78E7AA3569AD45ull,
 };
 
+/* The same for the registers a plan reads. */
+static const uint64_t reg_mul[SC_PLAN_REGS] = {
+	0x2A26BE96D4D20359ull, 0xD20671C5DBDBAECBull, 0x63DD70D206482619ull,
+	0x4998350877413F1Bull, 0x8017DD07AF3E548Bull, 0x8E63402C8EFCDF6Bull,
+	0x5B7B555E480ADDFDull, 0xB97180EE66E64C81ull,
+};
+static const uint64_t reg_check_mul[SC_PLAN_REGS] = {
+	0xB8FDD9C14F850B19ull, 0x0AD39411F95BB1EDull, 0x6238451ED66A8493ull,
+	0x12A8AE00BF66EA97ull, 0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
+	0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull,
+};
+
 struct sc_key {
 	uint64_t key;           /* the slots, and the compact shortcut's check */
 	uint32_t check;         /* the compact shortcut's second check */
@@ -375,10 +398,12 @@ struct sc_key {
 static inline struct sc_key shortcut_key(const struct sc_root *rt,
 					 const struct shim_regs *r)
 {
-	uint64_t h = mix(mix(mix(rt->sp, rt->ip), rt->point), rt->depth);
-	for (uint32_t i = 0; i < rt->nregs; i++)
-		h = mix(h, shim_reg_value(r, rt->regs[i]));
-	uint64_t g = ~h;
+	uint64_t h = rt->seed, g = ~rt->seed;
+	for (uint32_t i = 0; i < rt->nregs; i++) {
+		uint64_t v = shim_reg_value(r, rt->regs[i]);
+		h += v * reg_mul[i];
+		g ^= (v ^ reg_mul[SC_PLAN_REGS - 1 - i]) * reg_check_mul[i];
+	}
 	const unsigned char *sp = (const unsigned char *)(uintptr_t)r->sp;
 	uint32_t n = rt->nplan;
 	for (uint32_t i = 0; i < n; i++) {
@@ -621,6 +646,8 @@ static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
 		uint32_t first = l->n ? l->loc[0] : LOC_LEAF;
 		*rt = (struct sc_root){ .sp = r->sp, .ip = r->ip,
 					.point = r->point,
+					.seed = mix(point_hash(r, depth),
+						    0x3C6EF372FE94F82Bull),
 					.gen = sc->gen, .depth = depth,
 					.node = new_node(sc, 0, first) };
 		for (uint32_t i = 0; i < l->n; i++) {
