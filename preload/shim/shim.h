@@ -74,12 +74,20 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  * earlier instructions - the loads that observed another thread's release
  * - have completed; a later store (our own release) becomes visible only
  * after RDTSC retired.  That is the same guarantee as the vDSO's own
- * rdtsc_ordered(). */
+ * rdtsc_ordered().  It is only needed while another thread can release
+ * what this one obtains: until the process starts a second thread
+ * (shim_clock_threads) every stamp is a plain RDTSC, which the
+ * profiler's single-threaded programs pay ~10 ns less for per event.
+ * A thread that obtains something another one released has synchronized
+ * with it (the allocator's lock, the count's atomic), after that thread
+ * set the flag; x86 does not reorder its later load of the flag before
+ * that, so it sees the flag and fences. */
 struct shim_clock {
 	uint64_t tsc0;          /* TSC at calibration */
 	uint64_t ns0;           /* CLOCK_MONOTONIC at tsc0 */
 	uint64_t mult;          /* ns = (ticks * mult) >> SHIM_CLOCK_SHIFT */
 	int use_tsc;            /* written once, before recording starts */
+	uint32_t threads;       /* atomic: 1 once a second thread may run */
 };
 #define SHIM_CLOCK_SHIFT 32
 extern struct shim_clock shim_clk;
@@ -128,7 +136,10 @@ static inline uint64_t shim_now(void)
 {
 #if defined(__x86_64__)
 	if (shim_likely(shim_clk.use_tsc))
-		return shim_tsc_to_ns(shim_rdtsc_ordered());
+		return shim_tsc_to_ns(__atomic_load_n(&shim_clk.threads,
+						      __ATOMIC_RELAXED) ?
+				      shim_rdtsc_ordered() :
+				      shim_rdtsc_before_release());
 #endif
 	return shim_now_monotonic();
 }
@@ -146,6 +157,14 @@ static inline uint64_t shim_now_before_release(void)
 /* Decide TSC or clock_gettime and calibrate (~2 ms); once, at start-up,
  * before any thread records. */
 void shim_clock_init(void);
+
+/* A second thread is about to run (pthread_create, or the first event of
+ * a thread the shim did not see created): stamps fence from now on. */
+static inline void shim_clock_threads(void)
+{
+	if (!__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED))
+		__atomic_store_n(&shim_clk.threads, 1, __ATOMIC_SEQ_CST);
+}
 
 /* ---- log.c: "rcprof: " + the NULL-terminated list of parts + "\n",
  * written with one write(2) to stderr from a stack buffer. -------------- */
