@@ -281,17 +281,25 @@ static int has_build_id(void *img, size_t size, const unsigned char *id,
 	return same;
 }
 
+int rcp_debug_build_id_path(const char *root, const unsigned char *id,
+			    size_t len, char *name, size_t size)
+{
+	/* root/.build-id/ + 2 hex + / + the rest in hex + .debug */
+	if (len < 2 || len > 64 || strlen(root) + 2 * len + 32 > size)
+		return -1;
+	int at = snprintf(name, size, "%s/.build-id/%02x/", root, id[0]);
+	for (size_t i = 1; i < len; i++)
+		at += snprintf(name + at, size - (size_t)at, "%02x", id[i]);
+	snprintf(name + at, size - (size_t)at, ".debug");
+	return 0;
+}
+
 void *rcp_debug_inflated_by_build_id(const char *root, const unsigned char *id,
 				     size_t len, size_t *size, char **path)
 {
-	/* root/.build-id/ + 2 hex + / + the rest in hex + .debug */
 	char name[4096];
-	if (len < 2 || len > 64 || strlen(root) + 2 * len + 32 > sizeof(name))
+	if (rcp_debug_build_id_path(root, id, len, name, sizeof(name)) != 0)
 		return NULL;
-	int at = snprintf(name, sizeof(name), "%s/.build-id/%02x/", root, id[0]);
-	for (size_t i = 1; i < len; i++)
-		at += snprintf(name + at, sizeof(name) - (size_t)at, "%02x", id[i]);
-	snprintf(name + at, sizeof(name) - (size_t)at, ".debug");
 
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

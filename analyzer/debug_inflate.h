@@ -28,6 +28,12 @@ void rcp_debug_image_free(void *img, size_t size);
 /* Where distributions install separate debug files. */
 #define RCP_DEBUG_ROOT "/usr/lib/debug"
 
+/* ROOT/.build-id/xx/yyyy.debug for that build-id into name (size bytes):
+ * 0, or -1 when the id is shorter than 2 or longer than 64 bytes or the
+ * name does not fit. */
+int rcp_debug_build_id_path(const char *root, const unsigned char *id,
+			    size_t len, char *name, size_t size);
+
 /* The image of ROOT/.build-id/xx/yyyy.debug, the debug file of that
  * build-id, when it exists, has something to inflate and its own build-id
  * note matches; *path (if path) is then set to the file's name, from

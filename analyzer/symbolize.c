@@ -23,6 +23,7 @@
 
 #include "sym_warm.h"
 #include "symbolize.h"
+#include "symcache.h"
 #include "util.h"
 
 #define INLINE_MAX 16
@@ -55,6 +56,7 @@ struct rcp_symbolizer {
 	struct rcp_sym_warm *warm;      /* opens modules during the replay */
 	uint8_t *queued;                /* per module: handed to warm */
 	size_t nqueued;
+	struct rcp_symcache *disk;      /* what earlier reports learned */
 };
 
 struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
@@ -69,6 +71,7 @@ struct rcp_symbolizer *rcp_sym_create(const struct rcp_modules *mods,
 	s->stacks = stacks;
 	/* without a worker everything is opened on first use, as before */
 	s->warm = rcp_sym_warm_new();
+	s->disk = rcp_symcache_new();
 	return s;
 }
 
@@ -90,6 +93,7 @@ void rcp_sym_destroy(struct rcp_symbolizer *s)
 		free(i);
 	}
 	rcp_sym_warm_free(s->warm);
+	rcp_symcache_free(s->disk);
 	for (size_t k = 0; k < s->nms; k++)
 		rcp_sym_mod_close(&s->ms[k]);
 	free(s->ms);
@@ -117,6 +121,16 @@ static const char *intern(struct rcp_symbolizer *s, const char *str)
 	}
 	HASH_ADD_KEYPTR(hh, s->strings, i->s, strlen(i->s), i);
 	return i->s;
+}
+
+/* The on-disk cache of module idx, or NULL. */
+static struct rcp_symcache_mod *disk_module(struct rcp_symbolizer *s, long idx)
+{
+	if (!s->disk || idx < 0)
+		return NULL;
+	const struct rcp_module *rm = &s->mods->m[idx];
+	return rcp_symcache_module(s->disk, idx, rcp_strtab_name(s->strs, rm->path),
+				   rm->build_id, rm->build_id_len);
 }
 
 static struct rcp_sym_mod *module_state(struct rcp_symbolizer *s, long idx)
@@ -177,6 +191,9 @@ void rcp_sym_prewarm(struct rcp_symbolizer *s, const uint64_t *ips, size_t n,
 		if (s->queued[idx])
 			continue;
 		s->queued[idx] = 1;
+		/* most likely every ip is on disk: opening would be wasted */
+		if (rcp_symcache_has_entries(disk_module(s, idx)))
+			continue;
 		const struct rcp_module *rm = &s->mods->m[idx];
 		rcp_sym_warm_add(s->warm, idx, rcp_strtab_name(s->strs, rm->path),
 				 rm->base, rm->build_id, rm->build_id_len);
@@ -277,9 +294,18 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	size_t n = 0;
 	const struct rcp_module *rm = idx >= 0 ? &s->mods->m[idx] : NULL;
 	const char *modpath = rm ? intern(s, rcp_strtab_name(s->strs, rm->path)) : NULL;
-	struct rcp_sym_mod *m = module_state(s, idx);
+	struct rcp_symcache_mod *dm = rm && ip >= rm->base ? disk_module(s, idx) : NULL;
+	const struct rcp_sym_frame *kept;
+	size_t nkept = rcp_symcache_find(dm, ip - (rm ? rm->base : 0), &kept);
+	struct rcp_sym_mod *m = nkept ? NULL : module_state(s, idx);
 	Dwarf_Addr addr = ip ? ip - 1 : 0;
 
+	for (size_t i = 0; i < nkept; i++, n++) {
+		fr[i].func = intern(s, kept[i].func);
+		fr[i].file = intern(s, kept[i].file);
+		fr[i].line = kept[i].line;
+		fr[i].inlined = kept[i].inlined;
+	}
 	if (m && m->usable) {
 		addr += m->shift;       /* where libdwfl placed the module */
 		n = lookup_dwarf(s, m, addr, fr, INLINE_MAX);
@@ -295,6 +321,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 									&sym, NULL, NULL,
 									NULL));
 		}
+		rcp_symcache_add(dm, ip - rm->base, fr, n);
 	}
 	if (n == 0)
 		n = 1;

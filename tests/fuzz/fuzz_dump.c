@@ -1,7 +1,8 @@
 /* fuzz_dump.c - libFuzzer target for the dump reader: the input is a DUMP
  * file image; it is read, merged, replayed through the heap model and
  * rcobj, and both reports are rendered (to /dev/null).  No files other
- * than the input are opened: parent dumps are not followed.
+ * than the input are opened: parent dumps are not followed, the on-disk
+ * symbolization cache is off.
  *
  *   clang -fsanitize=fuzzer,address,undefined -Iinclude -Ianalyzer \
  *         tests/fuzz/fuzz_dump.c analyzer/\*.c -ldw -lelf -lm
@@ -24,8 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rcp_report r;
 	char err[512];
 
-	if (!devnull)
+	if (!devnull) {
 		devnull = fopen("/dev/null", "w");
+		setenv("RCPROF_SYMCACHE", "off", 1);
+	}
 	rcp_options_default(&opt);
 	opt.quiet = 1;
 	opt.no_parents = 1;

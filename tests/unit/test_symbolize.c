@@ -1,11 +1,15 @@
 /* test_symbolize.c - offline symbolization of this very test binary: a
  * MODULE for /proc/self/exe at its real load bias, then a known function's
  * address resolved to its name and source file; a build-id mismatch gives
- * module+offset; site hashes ignore addresses. */
+ * module+offset; site hashes ignore addresses; the on-disk cache
+ * (symcache.h) is read back, and ignored when damaged or stale. */
 #include <check.h>
+#include <dirent.h>
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "analyzer_util.h"
 #include "suites.h"
@@ -178,6 +182,145 @@ START_TEST(test_build_id_mismatch)
 }
 END_TEST
 
+/* The first frame of the self dump's leak, as a report names it. */
+static char *first_func(const struct self *s)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint8_t *copy;
+
+	self_dump(&g, s, 0);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.nleaks, 1);
+	const struct rcp_rstack *st = &r.leaks[0].alloc;
+	ck_assert_uint_ge(st->n, 2);
+	char *name = strdup(st->f[0].func ? st->f[0].func : "(null)");
+	ck_assert_uint_gt(st->f[0].line, 0);
+	rcp_report_free(&r);
+	rcp_analysis_free(&a);      /* writes the cache */
+	free(copy);
+	dg_free(&g);
+	return name;
+}
+
+/* The one cache file in dir (its path in buf), or 0 when there is none. */
+static int cache_file(const char *dir, char *buf, size_t len)
+{
+	DIR *d = opendir(dir);
+	int found = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strstr(e->d_name, ".sym") && e->d_name[0] != '.') {
+			snprintf(buf, len, "%s/%s", dir, e->d_name);
+			found++;
+		}
+	if (d)
+		closedir(d);
+	ck_assert_int_le(found, 1);
+	return found;
+}
+
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char *text = NULL;
+	size_t n = 0;
+	ck_assert_int_ge(getdelim(&text, &n, 0, f), 0);
+	fclose(f);
+	return text;
+}
+
+static void spit_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Replaces the first `from` in the file by `to`. */
+static void edit_file(const char *path, const char *from, const char *to)
+{
+	char *text = slurp_file(path);
+	char *at = strstr(text, from);
+	ck_assert_ptr_nonnull(at);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *out = malloc(n);
+	ck_assert_ptr_nonnull(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	spit_file(path, out);
+	free(out);
+	free(text);
+}
+
+START_TEST(test_symcache)
+{
+	struct self s;
+	char dir[] = "/tmp/rcprof-symcache-XXXXXX";
+	char file[1024];
+
+	memset(&s, 0, sizeof(s));
+	dl_iterate_phdr(first_object, &s);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* a directory that does not exist yet is created */
+	char sub[600];
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	setenv("RCPROF_SYMCACHE", sub, 1);
+
+	char *name = first_func(&s);
+	ck_assert_str_eq(name, "rcp_test_known_function");
+	free(name);
+	ck_assert_int_eq(cache_file(sub, file, sizeof(file)), 1);
+	char *text = slurp_file(file);
+	ck_assert_ptr_nonnull(strstr(text, "=rcp_test_known_function\t"));
+	ck_assert_ptr_nonnull(strstr(text, "test_symbolize.c\n"));
+	free(text);
+
+	/* the next report takes the frames from the file, not from DWARF */
+	edit_file(file, "=rcp_test_known_function\t", "=known_from_the_cache\t");
+	name = first_func(&s);
+	ck_assert_str_eq(name, "known_from_the_cache");
+	free(name);
+
+	/* made from another file (the signature differs): ignored, rewritten */
+	edit_file(file, "sig m=", "sig m=1");
+	name = first_func(&s);
+	ck_assert_str_eq(name, "rcp_test_known_function");
+	free(name);
+	text = slurp_file(file);
+	ck_assert_ptr_null(strstr(text, "known_from_the_cache"));
+	ck_assert_ptr_null(strstr(text, "sig m=1"));
+	free(text);
+
+	/* damaged: a frame line that does not parse drops the whole file */
+	edit_file(file, "=rcp_test_known_function\t", "rcp_test_known_function\t");
+	name = first_func(&s);
+	ck_assert_str_eq(name, "rcp_test_known_function");
+	free(name);
+	spit_file(file, "rcprof-symcache 1\nsig \xff\n@zz\n");
+	name = first_func(&s);
+	ck_assert_str_eq(name, "rcp_test_known_function");
+	free(name);
+
+	/* off: nothing is read or written */
+	edit_file(file, "=rcp_test_known_function\t", "=known_from_the_cache\t");
+	setenv("RCPROF_SYMCACHE", "off", 1);
+	name = first_func(&s);
+	ck_assert_str_eq(name, "rcp_test_known_function");
+	free(name);
+	text = slurp_file(file);
+	ck_assert_ptr_nonnull(strstr(text, "known_from_the_cache"));
+	free(text);
+
+	unlink(file);
+	snprintf(file, sizeof(file), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(file), 0);
+}
+END_TEST
+
 Suite *symbolize_suite(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -185,6 +328,7 @@ Suite *symbolize_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_symbolize_self);
 	tcase_add_test(tc, test_build_id_mismatch);
+	tcase_add_test(tc, test_symcache);
 	suite_add_tcase(s, tc);
 	return s;
 }
