@@ -13,7 +13,13 @@
  * whole when the module is first needed and rewritten (a temporary file,
  * then rename, so a concurrent report reads the old or the new one, never
  * half of one) when the report ends, if it learned an offset.
+ *
+ * Size: a file holds only the offsets reports needed (a few hundred
+ * bytes to a few KB).  Reading a file touches its mtime, and a report that
+ * wrote one keeps the SYMCACHE_MAX_FILES most recently used, so the
+ * modules of deleted builds (test directories...) do not pile up.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +37,7 @@
 #define SYMCACHE_MAX_FRAMES 16          /* symbolize.c's INLINE_MAX */
 #define SYMCACHE_MAX_ENTRIES (1u << 20)
 #define SYMCACHE_MAX_FILE ((off_t)64 << 20)
+#define SYMCACHE_MAX_FILES 256          /* kept when pruning */
 
 struct entry {
 	uint64_t off;
@@ -254,6 +261,8 @@ static void load(struct rcp_symcache_mod *m)
 	}
 	if (read_entries(m, f) != 0)
 		drop_entries(m);
+	else
+		futimens(fd, NULL);     /* used: the last to be pruned */
 	fclose(f);
 }
 
@@ -435,21 +444,76 @@ static void save(const struct rcp_symcache *c, const struct rcp_symcache_mod *m)
 	free(tmp);
 }
 
+struct aged {
+	struct timespec mtime;
+	char *name;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Deletes the least recently used cache files beyond SYMCACHE_MAX_FILES. */
+static void prune(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct aged *all = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		struct stat st;
+		if (len < 5 || e->d_name[0] == '.' ||
+		    strcmp(e->d_name + len - 4, ".sym") != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (rcp_grow(&all, &cap, n, sizeof(*all)) != 0)
+			break;
+		all[n].mtime = st.st_mtim;
+		all[n].name = strdup(e->d_name);
+		if (all[n].name)
+			n++;
+	}
+	if (n > SYMCACHE_MAX_FILES) {
+		qsort(all, n, sizeof(*all), older_first);
+		for (size_t i = 0; i < n - SYMCACHE_MAX_FILES; i++)
+			unlinkat(dirfd(d), all[i].name, 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(all[i].name);
+	free(all);
+	closedir(d);
+}
+
 void rcp_symcache_free(struct rcp_symcache *c)
 {
 	if (!c)
 		return;
+	int saved = 0;
 	for (size_t i = 0; i < c->nmods; i++) {
 		struct rcp_symcache_mod *m = c->mods[i];
 		if (!m)
 			continue;
-		if (m->dirty)
+		if (m->dirty) {
 			save(c, m);
+			saved = 1;
+		}
 		drop_entries(m);
 		free(m->file);
 		free(m->sig);
 		free(m);
 	}
+	if (saved)
+		prune(c->dir);
 	free(c->mods);
 	free(c->tried);
 	free(c->dir);

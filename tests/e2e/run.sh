@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - runs every tests/e2e/t_*.sh.  Each script gets BUILD (the build
-# directory, absolute) and a private TMP directory; it exits 0 on success,
+# directory, absolute), a private TMP directory and symbol cache
+# (RCPROF_SYMCACHE=$TMP/symcache); it exits 0 on success,
 # 77 to skip (with a reason on stdout), anything else on failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +13,9 @@ for t in "$here"/t_*.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/rcprof-e2e.XXXXXX")
-	export TMP
+	# each test its own symbol cache: no test sees what another left
+	RCPROF_SYMCACHE="$TMP/symcache"
+	export TMP RCPROF_SYMCACHE
 	out=$(cd "$TMP" && sh "$t" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then

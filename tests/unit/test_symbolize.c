@@ -6,6 +6,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,7 +317,35 @@ START_TEST(test_symcache)
 	ck_assert_ptr_nonnull(strstr(text, "known_from_the_cache"));
 	free(text);
 
+	/* the least recently used files beyond 256 are deleted when a report
+	 * writes one; ours, just written, stays */
+	setenv("RCPROF_SYMCACHE", sub, 1);
 	unlink(file);
+	for (int i = 0; i < 300; i++) {
+		char old[1100];
+		snprintf(old, sizeof(old), "%s/old%03d.sym", sub, i);
+		spit_file(old, "x");
+		struct timespec t[2] = { { 1000 + i, 0 }, { 1000 + i, 0 } };
+		ck_assert_int_eq(utimensat(AT_FDCWD, old, t, 0), 0);
+	}
+	name = first_func(&s);
+	free(name);
+	DIR *d = opendir(sub);
+	ck_assert_ptr_nonnull(d);
+	int nfiles = 0, ours = 0, oldest = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		nfiles++;
+		ours += strncmp(e->d_name, "old", 3) != 0;
+		oldest += strcmp(e->d_name, "old000.sym") == 0;
+	}
+	closedir(d);
+	ck_assert_int_eq(nfiles, 256);
+	ck_assert_int_eq(ours, 1);
+	ck_assert_int_eq(oldest, 0);
+
 	snprintf(file, sizeof(file), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(file), 0);
 }
