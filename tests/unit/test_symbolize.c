@@ -207,6 +207,14 @@ static char *first_func(const struct self *s)
 	return name;
 }
 
+/* A report of the self dump names `expected` first. */
+static void expect_first_func(const struct self *s, const char *expected)
+{
+	char *name = first_func(s);
+	ck_assert_str_eq(name, expected);
+	free(name);
+}
+
 /* The one cache file in dir (its path in buf), or 0 when there is none. */
 static int cache_file(const char *dir, char *buf, size_t len)
 {
@@ -272,9 +280,7 @@ START_TEST(test_symcache)
 	snprintf(sub, sizeof(sub), "%s/a/b", dir);
 	setenv("RCPROF_SYMCACHE", sub, 1);
 
-	char *name = first_func(&s);
-	ck_assert_str_eq(name, "rcp_test_known_function");
-	free(name);
+	expect_first_func(&s, "rcp_test_known_function");
 	ck_assert_int_eq(cache_file(sub, file, sizeof(file)), 1);
 	char *text = slurp_file(file);
 	ck_assert_ptr_nonnull(strstr(text, "=rcp_test_known_function\t"));
@@ -283,15 +289,11 @@ START_TEST(test_symcache)
 
 	/* the next report takes the frames from the file, not from DWARF */
 	edit_file(file, "=rcp_test_known_function\t", "=known_from_the_cache\t");
-	name = first_func(&s);
-	ck_assert_str_eq(name, "known_from_the_cache");
-	free(name);
+	expect_first_func(&s, "known_from_the_cache");
 
 	/* made from another file (the signature differs): ignored, rewritten */
 	edit_file(file, "sig m=", "sig m=1");
-	name = first_func(&s);
-	ck_assert_str_eq(name, "rcp_test_known_function");
-	free(name);
+	expect_first_func(&s, "rcp_test_known_function");
 	text = slurp_file(file);
 	ck_assert_ptr_null(strstr(text, "known_from_the_cache"));
 	ck_assert_ptr_null(strstr(text, "sig m=1"));
@@ -299,20 +301,14 @@ START_TEST(test_symcache)
 
 	/* damaged: a frame line that does not parse drops the whole file */
 	edit_file(file, "=rcp_test_known_function\t", "rcp_test_known_function\t");
-	name = first_func(&s);
-	ck_assert_str_eq(name, "rcp_test_known_function");
-	free(name);
+	expect_first_func(&s, "rcp_test_known_function");
 	spit_file(file, "rcprof-symcache 1\nsig \xff\n@zz\n");
-	name = first_func(&s);
-	ck_assert_str_eq(name, "rcp_test_known_function");
-	free(name);
+	expect_first_func(&s, "rcp_test_known_function");
 
 	/* off: nothing is read or written */
 	edit_file(file, "=rcp_test_known_function\t", "=known_from_the_cache\t");
 	setenv("RCPROF_SYMCACHE", "off", 1);
-	name = first_func(&s);
-	ck_assert_str_eq(name, "rcp_test_known_function");
-	free(name);
+	expect_first_func(&s, "rcp_test_known_function");
 	text = slurp_file(file);
 	ck_assert_ptr_nonnull(strstr(text, "known_from_the_cache"));
 	free(text);
@@ -328,8 +324,7 @@ START_TEST(test_symcache)
 		struct timespec t[2] = { { 1000 + i, 0 }, { 1000 + i, 0 } };
 		ck_assert_int_eq(utimensat(AT_FDCWD, old, t, 0), 0);
 	}
-	name = first_func(&s);
-	free(name);
+	free(first_func(&s));
 	DIR *d = opendir(sub);
 	ck_assert_ptr_nonnull(d);
 	int nfiles = 0, ours = 0, oldest = 0;
