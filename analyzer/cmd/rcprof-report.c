@@ -70,6 +70,8 @@ static void usage(FILE *f)
 	      "  -q, --quiet            no warnings on stderr (they stay in the report)\n"
 	      "  --help, --version\n"
 	      "\n"
+	      "Environment: RCPROF_SYMCACHE, the directory of the symbol cache (default\n"
+	      "$XDG_CACHE_HOME/rcprof or ~/.cache/rcprof), or off.\n"
 	      "Exit status: 0 ok, 1 a --fail-on gate failed, 2 bad usage or unreadable dump.\n",
 	      f);
 }
