@@ -26,8 +26,6 @@
 #include "symcache.h"
 #include "util.h"
 
-#define INLINE_MAX 16
-
 struct cache_key {
 	uint64_t ip;
 	int64_t module;
@@ -276,7 +274,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 {
 	struct cache_key key;
 	struct cache_ent *c;
-	struct rcp_sym_frame fr[INLINE_MAX];
+	struct rcp_sym_frame fr[RCP_SYM_INLINE_MAX];
 	static struct rcp_sym_frame oom_frame;
 	long idx = rcp_modules_find(s->mods, ip, ts);
 
@@ -308,7 +306,7 @@ size_t rcp_sym_ip(struct rcp_symbolizer *s, uint64_t ip, uint64_t ts,
 	}
 	if (m && m->usable) {
 		addr += m->shift;       /* where libdwfl placed the module */
-		n = lookup_dwarf(s, m, addr, fr, INLINE_MAX);
+		n = lookup_dwarf(s, m, addr, fr, RCP_SYM_INLINE_MAX);
 		if (n == 0)
 			n = 1;
 		/* the symbol table names the outermost (real) function when
@@ -431,7 +429,7 @@ uint64_t rcp_sym_stack_hash(struct rcp_symbolizer *s, uint32_t stack)
 		return rcp_mix64(stack);        /* never defined: best effort */
 	if (st->hashed)
 		return st->hash;
-	rcp_sym_stack(s, stack, RCP_STACK_MAX_FRAMES * INLINE_MAX, hash_frame, &w);
+	rcp_sym_stack(s, stack, RCP_STACK_MAX_FRAMES * RCP_SYM_INLINE_MAX, hash_frame, &w);
 	st->hash = w.h;
 	st->hashed = 1;
 	return w.h;

@@ -22,6 +22,9 @@
 #include "stacks.h"
 #include "strtab.h"
 
+/* Frames one ip can stand for: an inline chain is cut at this many. */
+#define RCP_SYM_INLINE_MAX 16
+
 struct rcp_sym_frame {
 	uint64_t ip;
 	const char *func;       /* NULL when unknown */

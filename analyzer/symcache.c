@@ -34,7 +34,6 @@
 #include "util.h"
 
 #define SYMCACHE_MAGIC "rcprof-symcache 1"
-#define SYMCACHE_MAX_FRAMES 16          /* symbolize.c's INLINE_MAX */
 #define SYMCACHE_MAX_ENTRIES (1u << 20)
 #define SYMCACHE_MAX_FILE ((off_t)64 << 20)
 #define SYMCACHE_MAX_FILES 256          /* kept when pruning */
@@ -54,14 +53,21 @@ struct rcp_symcache_mod {
 	int dirty;              /* learned something: rewrite at the end */
 };
 
+/* A module of the dump: looked at yet, and its cache (NULL when it has
+ * none: no build id, not a regular file, out of memory). */
+struct module_slot {
+	int tried;
+	struct rcp_symcache_mod *m;
+};
+
 struct rcp_symcache {
 	char *dir;
 	size_t nmods;
-	struct rcp_symcache_mod **mods;   /* by dump module index */
-	uint8_t *tried;
+	struct module_slot *mods;       /* by dump module index */
 };
 
-char *rcp_symcache_dir(void)
+/* The directory RCPROF_SYMCACHE names (malloc'd), or NULL when off. */
+static char *cache_dir(void)
 {
 	const char *env = getenv("RCPROF_SYMCACHE");
 	char *dir = NULL;
@@ -85,7 +91,7 @@ char *rcp_symcache_dir(void)
 
 struct rcp_symcache *rcp_symcache_new(void)
 {
-	char *dir = rcp_symcache_dir();
+	char *dir = cache_dir();
 	if (!dir)
 		return NULL;
 	struct rcp_symcache *c = calloc(1, sizeof(*c));
@@ -215,7 +221,7 @@ static int read_entries(struct rcp_symcache_mod *m, FILE *f)
 		unsigned n;
 		char nl;
 		if (sscanf(line, "@%llx %u%c", &off, &n, &nl) != 3 || nl != '\n' ||
-		    n == 0 || n > SYMCACHE_MAX_FRAMES ||
+		    n == 0 || n > RCP_SYM_INLINE_MAX ||
 		    m->count >= SYMCACHE_MAX_ENTRIES)
 			break;
 		struct entry *e = calloc(1, sizeof(*e));
@@ -276,21 +282,17 @@ struct rcp_symcache_mod *rcp_symcache_module(struct rcp_symcache *c, long idx,
 		return NULL;
 	if ((size_t)idx >= c->nmods) {
 		size_t n = (size_t)idx + 16;
-		struct rcp_symcache_mod **mods = realloc(c->mods, n * sizeof(*mods));
+		struct module_slot *mods = realloc(c->mods, n * sizeof(*mods));
 		if (!mods)
 			return NULL;
-		c->mods = mods;
-		uint8_t *tried = realloc(c->tried, n);
-		if (!tried)
-			return NULL;
-		c->tried = tried;
 		memset(mods + c->nmods, 0, (n - c->nmods) * sizeof(*mods));
-		memset(tried + c->nmods, 0, n - c->nmods);
+		c->mods = mods;
 		c->nmods = n;
 	}
-	if (c->tried[idx])
-		return c->mods[idx];
-	c->tried[idx] = 1;
+	struct module_slot *slot = &c->mods[idx];
+	if (slot->tried)
+		return slot->m;
+	slot->tried = 1;
 
 	struct rcp_symcache_mod *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -307,7 +309,7 @@ struct rcp_symcache_mod *rcp_symcache_module(struct rcp_symcache *c, long idx,
 		return NULL;
 	}
 	load(m);
-	c->mods[idx] = m;
+	slot->m = m;
 	return m;
 }
 
@@ -349,7 +351,7 @@ void rcp_symcache_add(struct rcp_symcache_mod *m, uint64_t offset,
 		      const struct rcp_sym_frame *fr, size_t n)
 {
 	struct entry *e;
-	if (!m || n == 0 || n > SYMCACHE_MAX_FRAMES ||
+	if (!m || n == 0 || n > RCP_SYM_INLINE_MAX ||
 	    m->count >= SYMCACHE_MAX_ENTRIES)
 		return;
 	HASH_FIND(hh, m->map, &offset, sizeof(offset), e);
@@ -500,7 +502,7 @@ void rcp_symcache_free(struct rcp_symcache *c)
 		return;
 	int saved = 0;
 	for (size_t i = 0; i < c->nmods; i++) {
-		struct rcp_symcache_mod *m = c->mods[i];
+		struct rcp_symcache_mod *m = c->mods[i].m;
 		if (!m)
 			continue;
 		if (m->dirty) {
@@ -515,7 +517,6 @@ void rcp_symcache_free(struct rcp_symcache *c)
 	if (saved)
 		prune(c->dir);
 	free(c->mods);
-	free(c->tried);
 	free(c->dir);
 	free(c);
 }

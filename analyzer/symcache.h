@@ -2,7 +2,7 @@
  *
  * Opening a module's DWARF is most of a short report's time: a
  * distribution's debug files keep .debug_info compressed, and glibc's
- * must be inflated whole (≈ 25 ms) to name the two frames every thread's
+ * must be inflated whole (≈ 30 ms) to name the two frames every thread's
  * stack ends in (start_thread, clone3).  Like gdb's index-cache and the
  * debuginfod client's cache, the frames found for each module offset are
  * kept in a directory, one file per module file and build id; a later
@@ -53,8 +53,5 @@ size_t rcp_symcache_find(const struct rcp_symcache_mod *m, uint64_t offset,
  * inlined of each).  Frames whose names cannot be written are not kept. */
 void rcp_symcache_add(struct rcp_symcache_mod *m, uint64_t offset,
 		      const struct rcp_sym_frame *fr, size_t n);
-
-/* The directory RCPROF_SYMCACHE names (malloc'd), or NULL when off. */
-char *rcp_symcache_dir(void);
 
 #endif /* RCPROF_SYMCACHE_H */
