@@ -60,11 +60,12 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  * Every event needs one clock read (the ts merge), so this is on the hot
  * path: clock_gettime(CLOCK_MONOTONIC) costs ~30 ns through the vDSO on
  * the 2-core VM, LFENCE;RDTSC ~23 ns, and the conversion a multiply.
- * shim_clock_init turns the TSC on only when the kernel itself derives
- * CLOCK_MONOTONIC from it (clocksource "tsc", which the kernel only keeps
- * while the TSCs of all CPUs are invariant and synchronized) and CPUID
- * says invariant TSC; otherwise, or with RCPROF_CLOCK=monotonic, every
- * read is clock_gettime.  ts = CLOCK_MONOTONIC at start-up + TSC ticks
+ * shim_clock_init turns the TSC on only when CPUID says invariant TSC and
+ * the kernel itself derives CLOCK_MONOTONIC from it: clocksource "tsc",
+ * which the kernel only keeps while the TSCs of all CPUs are synchronized,
+ * or a KVM guest's "kvm-clock" while the host vouches for the vCPUs' TSCs
+ * matching (shim_clock_pick_tsc); otherwise, or with
+ * RCPROF_CLOCK=monotonic, every read is clock_gettime.  ts = CLOCK_MONOTONIC at start-up + TSC ticks
  * since then x the frequency measured at start-up (an error of a few
  * ppm against CLOCK_MONOTONIC over the run; every ts of one recording,
  * fork children included, comes from the same conversion).
@@ -91,6 +92,15 @@ struct shim_clock {
 };
 #define SHIM_CLOCK_SHIFT 32
 extern struct shim_clock shim_clk;
+
+enum shim_clocksource { SHIM_CS_OTHER, SHIM_CS_TSC, SHIM_CS_KVM };
+
+/* 1 when the TSC may stamp events: invariant, and the kernel's
+ * clocksource cs is the TSC, or kvm-clock with clock_gettime through the
+ * vDSO clearly cheaper than the system call (fewest TSC ticks of a few
+ * calls each; see clock.c).  Pure, for the unit tests. */
+int shim_clock_pick_tsc(int invariant_tsc, enum shim_clocksource cs,
+			uint64_t vdso_ticks, uint64_t syscall_ticks);
 
 static inline uint64_t shim_now_monotonic(void)
 {
