@@ -48,6 +48,7 @@ void shim_resolve(void)
 	RESOLVE(sigaction, "sigaction");
 	RESOLVE(signal, "signal");
 	RESOLVE(siginterrupt, "siginterrupt");
+	RESOLVE(sigprocmask, "sigprocmask");
 	shim_real_dlopen = dlsym(RTLD_NEXT, "dlopen");
 	shim_real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
 	shim_real_dlclose = dlsym(RTLD_NEXT, "dlclose");

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "unwind_logged.h"
 
 /* glibc's public alias of sigaction: callable before shim_resolve (other
  * libraries' constructors run first) and without dlsym in a handler. */
@@ -396,4 +397,26 @@ SHIM_EXPORT int siginterrupt(int sig, int flag)
 		sa.sa_flags |= SA_RESTART;
 	}
 	return translated_sigaction(sig, &sa, NULL);
+}
+
+/* sigprocmask: the program's calls go to libc unchanged.  Only the
+ * generic libunwind's own calls inside a logged unwind of the stack cache
+ * skip the system call (unwind_logged.c says why that is safe). */
+SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (shim_unlikely(shim_logged_unwind_sigprocmask(
+		    __builtin_return_address(0), old)))
+		return 0;
+	int (*fn)(int, const sigset_t *, sigset_t *) =
+		atomic_load_relaxed(&shim_real.sigprocmask);
+	if (fn)
+		return fn(how, set, old);
+	/* Not resolved yet: glibc's sigprocmask is pthread_sigmask with the
+	 * error in errno. */
+	int e = pthread_sigmask(how, set, old);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
 }

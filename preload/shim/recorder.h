@@ -69,6 +69,7 @@ struct shim_real {
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	sighandler_t (*signal)(int, sighandler_t);
 	int (*siginterrupt)(int, int);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
 };
 extern struct shim_real shim_real;
 

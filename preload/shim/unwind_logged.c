@@ -22,10 +22,21 @@
  * others use the fast unwinder: nobody ever waits for libunwind's mutex.
  * fork() waits for `busy` in the atfork prepare handler, so no child
  * inherits that mutex taken.
+ *
+ * That mutex is libunwind's rs cache lock, which it takes with all
+ * signals blocked (sigprocmask before and after) so that a signal handler
+ * unwinding on the same thread cannot deadlock on it.  Here it can never
+ * be contended - `busy` admits one thread, and a handler that interrupts
+ * a logged unwind uses the fast unwinder - but each of those system calls
+ * costs ~1 us on a virtual machine, two per frame: most of what a fill
+ * cost.  So while a thread unwinds here, the sigprocmask calls that come
+ * from the generic libunwind itself are answered without the kernel
+ * (shim_logged_unwind_sigprocmask, called by the shim's sigprocmask).
  */
 #include <dlfcn.h>
 #include <libunwind.h>          /* generic: remote-capable address spaces */
 #include <sched.h>
+#include <signal.h>
 
 #include "shim.h"
 #include "unwind_logged.h"
@@ -41,6 +52,10 @@ _Static_assert((int)SHIM_REG_RBX == (int)UNW_X86_64_RBX &&
 static unw_addr_space_t logged_as;
 static unw_accessors_t *local_acc;
 static uint32_t busy;           /* atomic: 1 while a thread unwinds here */
+/* The generic libunwind's code: [generic_lo, generic_hi). */
+static uintptr_t generic_lo, generic_hi;
+/* 1 while this thread holds busy. */
+static __thread int unwinding_here;
 
 static void log_read(struct shim_unwind_log *l, uint32_t loc, uint64_t val)
 {
@@ -141,6 +156,11 @@ int shim_logged_unwind_init(void)
 	logged_as = unw_create_addr_space(&acc, 0);
 	if (!logged_as)
 		return -1;
+	struct dl_find_object generic;
+	if (_dl_find_object((void *)(uintptr_t)&unw_init_remote, &generic) == 0) {
+		generic_lo = (uintptr_t)generic.dlfo_map_start;
+		generic_hi = (uintptr_t)generic.dlfo_map_end;
+	}
 	unw_set_caching_policy(logged_as, UNW_CACHE_GLOBAL);
 	return 0;
 }
@@ -149,6 +169,7 @@ int shim_logged_unwind(struct shim_unwind_log *l, void **raw, int max)
 {
 	if (!logged_as || atomic_exchange_seq_cst(&busy, 1))
 		return -1;
+	unwinding_here = 1;
 	l->bad = 0;
 	l->n = 0;
 	int n = 0;
@@ -163,8 +184,21 @@ int shim_logged_unwind(struct shim_unwind_log *l, void **raw, int max)
 			raw[n++] = (void *)ip;
 		} while (n < max && unw_step(&c) > 0);
 	}
+	unwinding_here = 0;
 	atomic_store_release(&busy, 0);
 	return n;
+}
+
+int shim_logged_unwind_sigprocmask(const void *caller, sigset_t *old)
+{
+	uintptr_t c = (uintptr_t)caller;
+	if (!unwinding_here || c < generic_lo || c >= generic_hi)
+		return 0;
+	/* libunwind saves the mask only to hand it back to its own matching
+	 * call, which comes here too: any valid set will do. */
+	if (old)
+		sigemptyset(old);
+	return 1;
 }
 
 void shim_logged_unwind_fork_prepare(void)

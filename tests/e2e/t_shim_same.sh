@@ -41,6 +41,9 @@ if [ -x "$BUILD/rcprof-report" ]; then
 fi
 
 same_run sig "$PROGS/sigalloc"
+grep -qx 'masked: blocked=1 delivered=0' sig.prof.out &&
+	grep -qx 'unmasked: was blocked=1 delivered=1' sig.prof.out ||
+	fail "sigalloc: the program's sigprocmask: $(head -n 2 sig.prof.out)"
 d=$(one_dump sig)
 check_dump "$d"
 [ -x "$BUILD/rcprof-report" ] &&
