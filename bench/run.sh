@@ -212,6 +212,9 @@ value() {
 		[ -n "$m" ] && [ -n "$m0" ] && [ -n "$n0" ] || return
 		# native(full) - native(0) is the native per-op cost x ITERS;
 		# memcheck's is (m - m0) x MC_DIV.  Report native(0) + that.
+		# Where valgrind's start-up varied more than the 1/MC_DIV run
+		# took (m <= m0), there is no per-operation figure: n/a.
+		awk -v m="$m" -v m0="$m0" 'BEGIN { exit !(m > m0) }' || return
 		calc "$n0 + ($m - $m0) * $MC_DIV"
 		return
 	fi
@@ -459,7 +462,7 @@ echo
 echo "CPU = user+sys of the whole process tree; RSS = the largest peak RSS of one process of the tree;"
 echo "wall times suffer from other load on the machine (compare native wall with native CPU); CPU ratios are the steadier ones."
 echo "ratios are to the native run of the same workload (rc churn native = plain librc.so)."
-echo "¹ memcheck ran 1/$MC_DIV of the steps; shown as native(0 steps) + (memcheck(n) − memcheck(0 steps)) × $MC_DIV, i.e. per-operation cost, start-up not multiplied."
+echo "¹ memcheck ran 1/$MC_DIV of the steps; shown as native(0 steps) + (memcheck(n) − memcheck(0 steps)) × $MC_DIV, i.e. per-operation cost, start-up not multiplied; n/a when the 0-step runs took longer than the 1/$MC_DIV ones (start-up noise)."
 echo "² memcheck peak RSS at 1/$MC_DIV of the steps (not scaled)."
 echo "³ heaptrack: size of its compressed (zstd/gz) file ÷ the workload's own malloc+calloc+realloc+free calls; rcprof: raw dump ÷ summary.events of rcprof-report."
 echo "⁴ heaptrack_print (default options, text output) wall time; events = \"calls to allocation functions\" it prints + the free calls the workload counted (heaptrack_print does not print frees). rcprof: summary.events ÷ rcprof-report wall time; \"app ops\" counts the same malloc+free calls for both."
