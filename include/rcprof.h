@@ -60,7 +60,10 @@ RCPROF_API void rc_set(void *owner, void *slot, void *value);
 RCPROF_API void rcprof_note_new(const void *obj, size_t size, const char *type,
                                 long refcount);
 RCPROF_API void rcprof_note_retain(const void *obj);
-/* The count of obj went down by one. */
+/* The count of obj goes down by one.  Call it just before the decrement:
+ * the recorder stamps the release at the call, and a release stamped after
+ * its decrement can be ordered after the free done meanwhile by another
+ * thread that dropped the last reference. */
 RCPROF_API void rcprof_note_release(const void *obj);
 /* obj was destroyed. */
 RCPROF_API void rcprof_note_free(const void *obj);

@@ -24,8 +24,11 @@
  *             ts of one recording use one clock).  Events are taken so that the
  *             ts order across threads respects causality: a free is stamped
  *             before the block is released, an allocation after it was
- *             obtained.  The reader merges all streams by ts (ties: by
- *             stream, then position).
+ *             obtained, a release before its decrement (so before the
+ *             free done by whichever thread drops the last reference).
+ *             STACK and STRING definitions carry the stream's previous
+ *             ts.  The reader merges all streams by ts (ties: by stream,
+ *             then position).
  *
  * Record types of the DUMP (rcp_record_header.type):
  *   RCP_REC_PROCESS  struct rcp_rec_process, then exe path (exe_len bytes),

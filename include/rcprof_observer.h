@@ -17,6 +17,7 @@
 #define RCPROF_OBSERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define RCPROF_OBSERVER_VERSION 1u
 
@@ -39,6 +40,22 @@ struct rcprof_observer {
 	 * after the retain of the new value and before the release of the
 	 * old one. */
 	void (*on_edge)(void *owner, void *slot, void *target, void *caller);
+	/* Present when size covers them (librc checks; an observer without
+	 * them gets on_release).  librc calls stamp() just before the
+	 * decrement of a release and reports the release with
+	 * on_release_at(..., that stamp) instead of on_release.  A release
+	 * stamped after its decrement could be ordered after the free done
+	 * by the thread that dropped the last reference (that thread's
+	 * decrement, destructor and free can all fit between our decrement
+	 * and our stamp); stamped before it, it cannot. */
+	uint64_t (*stamp)(void);
+	void (*on_release_at)(void *obj, long count_after, const char *type,
+			      void *caller, uint64_t stamp);
 };
+
+/* 1 when observer o has the member `field`. */
+#define RCPROF_OBSERVER_HAS(o, field)                                      \
+	((o)->size >= offsetof(struct rcprof_observer, field) +            \
+			      sizeof((o)->field))
 
 #endif /* RCPROF_OBSERVER_H */

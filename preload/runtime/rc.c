@@ -84,10 +84,16 @@ static void rc_release_from(void *obj, void *caller)
 	/* Read before the decrement: once our reference is gone another
 	 * thread may free the header. */
 	const char *type = h->type;
+	const struct rcprof_observer *o = rc_observer();
+	uint64_t stamp = 0;
+	int stamped = o && RCPROF_OBSERVER_HAS(o, on_release_at);
+	if (stamped)
+		stamp = o->stamp();     /* before the decrement: see the header */
 	long after = atomic_fetch_sub_explicit(&h->count, 1,
 					       memory_order_acq_rel) - 1;
-	const struct rcprof_observer *o = rc_observer();
-	if (o)
+	if (stamped)
+		o->on_release_at(obj, after, type, caller, stamp);
+	else if (o)
 		o->on_release(obj, after, type, caller);
 	if (after != 0)
 		return;

@@ -61,7 +61,14 @@ static void obs_retain(void *obj, long count_after, const char *type,
 {
 	(void)caller;
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, count_after,
-				  suspect(type) ? shim_g.depth : 0));
+				  suspect(type) ? shim_g.depth : 0, 0));
+}
+
+static uint32_t release_depth(const char *type, long count_after)
+{
+	return suspect(type) ? shim_g.depth :
+	       count_after != 0 ? shim_g.release_depth :
+	       shim_g.free_stacks ? shim_g.depth : 0;
 }
 
 static void obs_release(void *obj, long count_after, const char *type,
@@ -69,9 +76,22 @@ static void obs_release(void *obj, long count_after, const char *type,
 {
 	(void)caller;
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
-				  suspect(type) ? shim_g.depth :
-				  count_after != 0 ? shim_g.release_depth :
-				  shim_g.free_stacks ? shim_g.depth : 0));
+				  release_depth(type, count_after), 0));
+}
+
+/* The stamp librc takes before a release's decrement (see
+ * rcprof_observer.h): a pure clock read, safe outside the hook guard. */
+static uint64_t obs_stamp(void)
+{
+	return shim_now();
+}
+
+static void obs_release_at(void *obj, long count_after, const char *type,
+			   void *caller, uint64_t stamp)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
+				  release_depth(type, count_after), stamp));
 }
 
 static void obs_free(void *obj, void *caller)
@@ -94,6 +114,8 @@ SHIM_EXPORT const struct rcprof_observer rcprof__observer = {
 	.on_release = obs_release,
 	.on_free = obs_free,
 	.on_edge = obs_edge,
+	.stamp = obs_stamp,
+	.on_release_at = obs_release_at,
 };
 
 SHIM_EXPORT void rcprof_note_new(const void *obj, size_t size,
@@ -106,7 +128,7 @@ SHIM_EXPORT void rcprof_note_retain(const void *obj)
 {
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj,
 				  RCP_COUNT_UNKNOWN,
-				  suspect_obj(obj) ? shim_g.depth : 0));
+				  suspect_obj(obj) ? shim_g.depth : 0, 0));
 }
 
 SHIM_EXPORT void rcprof_note_release(const void *obj)
@@ -114,7 +136,7 @@ SHIM_EXPORT void rcprof_note_release(const void *obj)
 	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj,
 				  RCP_COUNT_UNKNOWN,
 				  suspect_obj(obj) ? shim_g.depth :
-				  shim_g.release_depth));
+				  shim_g.release_depth, 0));
 }
 
 SHIM_EXPORT void rcprof_note_free(const void *obj)

@@ -99,6 +99,15 @@ static void emit_lost(struct shim_thread *t)
 
 /* ---- interning ---------------------------------------------------------- */
 
+/* The stamp of a STACK or STRING definition: the stream's last one.  A
+ * definition needs no time of its own (it comes before its first use in
+ * the stream all the same), and a fresh stamp would push the event being
+ * recorded - a release stamped before its decrement - past it. */
+static uint64_t def_ts(const struct shim_stream *s)
+{
+	return s->prev_ts ? s->prev_ts : shim_now();
+}
+
 static uint32_t intern_string(struct shim_stream *s, const char *str)
 {
 	if (!str)
@@ -108,7 +117,7 @@ static uint32_t intern_string(struct shim_stream *s, const char *str)
 	uint32_t id = shim_intern_get(&shim_g.strings,
 				      shim_hash_bytes(str, len), &is_new);
 	if (is_new) {
-		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STRING, shim_now(),
+		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STRING, def_ts(s),
 					   32 + len);
 		w = shim_put_u(w, id);
 		w = shim_put_u(w, len);
@@ -128,7 +137,7 @@ static uint32_t intern_stack(void *ctx, void **ips, int n)
 	uint32_t id = shim_intern_get(&shim_g.stacks, shim_hash_ips(ips, n),
 				      &is_new);
 	if (is_new) {
-		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STACK, shim_now(),
+		uint8_t *w = shim_ev_begin(R, s, RCP_EV_STACK, def_ts(s),
 					   32 + (size_t)n * RCP_VARINT_MAX);
 		w = shim_put_u(w, id);
 		w = shim_put_u(w, (uint64_t)n);
@@ -209,6 +218,8 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 {
 	unsigned kind = stack ? RCP_EV_FREE_STACK : RCP_EV_FREE;
+	if (p == t->last_block)
+		t->last_block = NULL;   /* see shim_rec_rc_new */
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
@@ -223,6 +234,8 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 		      uint64_t ts_before, void *p, size_t n, uint32_t stack)
 {
+	if (old == t->last_block)
+		t->last_block = NULL;
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_REALLOC_TO);
 	if (!s) {
 		if (lvl > 1) {
@@ -253,7 +266,14 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (!s)
 		return;
 	uint32_t stack;
-	if (lvl == 0 && block && block == t->last_block && t->last_stack)
+	/* librc's rc_new: the object's block is the one this thread's last
+	 * recorded allocation obtained (and it has not freed it since).  That
+	 * event's stamp was taken, fenced, after the block was acquired, and
+	 * rc_new only initialized it since, so a plain RDTSC, which cannot
+	 * run ahead of that fence, orders this event as well (see shim_now).
+	 * rcprof_note_new passes no block: fenced. */
+	int own_block = lvl == 0 && block && block == t->last_block;
+	if (own_block && t->last_stack)
 		stack = t->last_stack;  /* librc's calloc just captured it */
 	else
 		stack = capture_stack(t, lvl, s, __builtin_return_address(0));
@@ -263,7 +283,9 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (from_note && atomic_load_acquire(&shim_g.nsuspect) &&
 	    shim_is_suspect_type(type))
 		shim_addrset_add(&shim_g.suspect_objs, (uintptr_t)obj);
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_NEW, shim_now(), 72);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_NEW,
+				   own_block ? shim_now_before_release() :
+					       shim_now(), 72);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_u(w, size);
 	w = shim_put_u(w, tid);
@@ -275,14 +297,15 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 }
 
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
-		       const void *obj, int64_t count_after, uint32_t depth)
+		       const void *obj, int64_t count_after, uint32_t depth,
+		       uint64_t ts)
 {
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
 	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth,
 						 __builtin_return_address(0)) : 0;
-	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 48);
+	uint8_t *w = shim_ev_begin(R, s, kind, ts ? ts : shim_now(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_s(w, count_after);
 	w = shim_put_u(w, stack);

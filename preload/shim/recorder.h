@@ -155,8 +155,11 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 		     const void *block, size_t size, const char *type,
 		     long count, int from_note);
+/* RC_RETAIN or RC_RELEASE; ts is the event's stamp when the caller took
+ * it (a release, before its decrement), 0 to stamp it now. */
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
-		       const void *obj, int64_t count_after, uint32_t depth);
+		       const void *obj, int64_t count_after, uint32_t depth,
+		       uint64_t ts);
 void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj);
 void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
 		   const void *slot, const void *target);

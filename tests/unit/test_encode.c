@@ -250,8 +250,8 @@ START_TEST(test_writer_events)
 	shim_rec_alloc(t, lvl, block, 64, RCP_ALLOC_CALLOC,
 		       shim_heap_call_stack(t, lvl));
 	shim_rec_rc_new(t, lvl, obj, block, 32, "widget", 1, 0);
-	shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, 2, 0);
-	shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, 1, 1);
+	shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, 2, 0, 0);
+	shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, 1, 1, 0);
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, (void *)0x10000);
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, NULL);
 	shim_rec_realloc(t, lvl, (void *)0x10000, shim_now(), (void *)0x8000, 300,
