@@ -42,30 +42,20 @@ static enum shim_clocksource kernel_clocksource(void)
 	return SHIM_CS_OTHER;
 }
 
-/* The fewest TSC ticks one call of f took, of 16. */
-static uint64_t min_ticks(void (*f)(void))
+/* The fewest TSC ticks one clock_gettime system call took, of 16 (the
+ * vDSO's cost is pair's bracket). */
+static uint64_t syscall_clock_ticks(void)
 {
 	uint64_t best = UINT64_MAX;
 	for (int i = 0; i < 16; i++) {
+		struct timespec ts;
 		uint64_t a = shim_rdtsc_ordered();
-		f();
+		syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 		uint64_t b = shim_rdtsc_ordered();
 		if (b - a < best)
 			best = b - a;
 	}
 	return best;
-}
-
-static void vdso_clock(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-}
-
-static void kernel_clock(void)
-{
-	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 }
 
 static int cpu_has_invariant_tsc(void)
@@ -78,8 +68,9 @@ static int cpu_has_invariant_tsc(void)
 }
 
 /* One (tsc, ns) pair: the clock read bracketed by two TSC reads, the
- * tightest bracket of a few tries, the TSC taken at its middle. */
-static void pair(uint64_t *tsc, uint64_t *ns)
+ * tightest bracket of a few tries, the TSC taken at its middle.  Returns
+ * that bracket's width: what one clock_gettime costs, in ticks. */
+static uint64_t pair(uint64_t *tsc, uint64_t *ns)
 {
 	uint64_t best = UINT64_MAX;
 	for (int i = 0; i < 16; i++) {
@@ -92,6 +83,7 @@ static void pair(uint64_t *tsc, uint64_t *ns)
 			*ns = n;
 		}
 	}
+	return best;
 }
 #endif
 
@@ -124,15 +116,11 @@ void shim_clock_init(void)
 	int invariant = cpu_has_invariant_tsc();
 	enum shim_clocksource cs = invariant ? kernel_clocksource() :
 					       SHIM_CS_OTHER;
-	uint64_t vdso = 0, sys = 0;
-	if (cs == SHIM_CS_KVM) {
-		vdso = min_ticks(vdso_clock);
-		sys = min_ticks(kernel_clock);
-	}
+	uint64_t t1, n1, t2, n2;
+	uint64_t vdso = pair(&t1, &n1);
+	uint64_t sys = cs == SHIM_CS_KVM ? syscall_clock_ticks() : 0;
 	if (!shim_clock_pick_tsc(invariant, cs, vdso, sys))
 		return;
-	uint64_t t1, n1, t2, n2;
-	pair(&t1, &n1);
 	/* 2 ms of spinning: the pairs are good to ~20 ns, so the frequency
 	 * is good to ~10 ppm. */
 	while (shim_now_monotonic() - n1 < 2000000)

@@ -65,20 +65,20 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  * which the kernel only keeps while the TSCs of all CPUs are synchronized,
  * or a KVM guest's "kvm-clock" while the host vouches for the vCPUs' TSCs
  * matching (shim_clock_pick_tsc); otherwise, or with
- * RCPROF_CLOCK=monotonic, every read is clock_gettime.  ts = CLOCK_MONOTONIC at start-up + TSC ticks
- * since then x the frequency measured at start-up (an error of a few
- * ppm against CLOCK_MONOTONIC over the run; every ts of one recording,
- * fork children included, comes from the same conversion).
+ * RCPROF_CLOCK=monotonic, every read is clock_gettime.  ts =
+ * CLOCK_MONOTONIC at start-up + TSC ticks since then x the frequency
+ * measured at start-up (an error of a few ppm against CLOCK_MONOTONIC
+ * over the run; every ts of one recording, fork children included, comes
+ * from the same conversion).
  *
  * Causality (dump format: a free is stamped before the block is released,
  * an allocation after it was obtained, a release before its decrement -
  * librc asks the observer for that stamp, hook_rc.c -; librc's RC_NEW is
- * ordered by the fenced stamp of its own calloc, record.c):
- * LFENCE makes RDTSC wait until all
- * earlier instructions - the loads that observed another thread's release
- * - have completed; a later store (our own release) becomes visible only
- * after RDTSC retired.  That is the same guarantee as the vDSO's own
- * rdtsc_ordered().  It is only needed while another thread can release
+ * ordered by the fenced stamp of its own calloc, record.c): LFENCE makes
+ * RDTSC wait until all earlier instructions - the loads that observed
+ * another thread's release - have completed; a later store (our own
+ * release) becomes visible only after RDTSC retired.  That is the same
+ * guarantee as the vDSO's own rdtsc_ordered().  It is only needed while another thread can release
  * what this one obtains: until the process starts a second thread
  * (shim_clock_threads) every stamp is a plain RDTSC, which the
  * profiler's single-threaded programs pay ~10 ns less for per event.

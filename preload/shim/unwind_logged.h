@@ -53,11 +53,11 @@ int shim_logged_unwind_init(void);
  * Returns the number of frames, or -1 when another thread is unwinding
  * this way (the caller uses the fast unwinder instead of waiting). */
 int shim_logged_unwind(struct shim_unwind_log *l, void **raw, int max);
-/* atfork: no child inherits libunwind's lock taken. */
 /* 1 when a sigprocmask call from caller is libunwind's own, inside this
  * thread's logged unwind: *old is set and the call needs no system call
  * (see unwind_logged.c). */
 int shim_logged_unwind_sigprocmask(const void *caller, sigset_t *old);
+/* atfork: no child inherits libunwind's lock taken. */
 void shim_logged_unwind_fork_prepare(void);
 void shim_logged_unwind_fork_done(void);
 
