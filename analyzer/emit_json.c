@@ -729,6 +729,7 @@ static void emit_one(FILE *f, const struct rcp_report *r, int indent,
 		KU(&w, "rc_live_at_end", res->live_at_end);
 		KU(&w, "suspect_objects", res->suspect_objects);
 		KU(&w, "suspect_events", res->suspect_events);
+		KU(&w, "rc_events_reordered", res->reordered);
 		KB(&w, "rc_results_incomplete", res->incomplete);
 	}
 	KU(&w, "heap_live_at_end", a->heap.n);

@@ -111,6 +111,7 @@ const struct rcobj_results *rcobj_finish(struct rcobj *r)
 	if (r->finished)
 		return r->oom == 2 ? NULL : &r->res;
 	r->finished = 1;
+	rco_defer_finish(r);
 
 	uint32_t *garbage = NULL;
 	size_t ngarbage = 0;
@@ -143,6 +144,7 @@ const struct rcobj_results *rcobj_finish(struct rcobj *r)
 	res->suspect_objects = r->suspect_objects;
 	res->suspect_events = r->suspect_events;
 	res->errors_dropped = r->errors_dropped;
+	res->reordered = r->reordered;
 	res->incomplete = r->oom != 0;
 	return res;
 }

@@ -4,11 +4,15 @@
  * Invariants
  *   - r->live maps the address of every live (not freed) object to its
  *     pool index; a pool entry is live iff gen != RCO_GEN_FREE.
- *   - An object's count is the count the program had after the last event
- *     about it: the recorded count_after when the event carries one (it
- *     is the truth at that moment; threads may reorder slightly, so a
- *     replayed count that disagrees is not an error), else the replayed
- *     count.  Only the free event frees; count 0 does not.
+ *   - An object's count is replayed: +1 per retain, -1 per release, from
+ *     the count it was created with.  Threads' events may sort slightly
+ *     out of order (rcobj_skew.c), and a sum does not depend on the
+ *     order, where "the count_after of the last event" does: a release
+ *     stamped before another thread's retain would leave the count one
+ *     too high.  Each event's recorded count_after still decides what
+ *     that event means (below zero, a drop above zero).  Once events were
+ *     lost (rcobj_on_lost) the sum is off, and count_after is kept
+ *     instead.  Only the free event frees; count 0 does not.
  *   - Memory follows live objects: a free releases the entry, its slots and
  *     its suspect history; only RCO_QUARANTINE recent frees are kept (to
  *     name the earlier free in "release of a freed object" reports).
@@ -72,6 +76,7 @@ void rcobj_destroy(struct rcobj *r)
 	free(r->finds);
 	free(r->stk);
 	free(r->errors);
+	free(r->defer);
 	rco_cycles_free(r);
 	free(r->res.unreleased);
 	free(r->res.suspect_sites);
@@ -80,49 +85,19 @@ void rcobj_destroy(struct rcobj *r)
 
 /* ---- misuse -------------------------------------------------------------- */
 
-static int is_freed_kind(enum rcp_error_kind k)
-{
-	return k == RCP_ERR_RELEASE_FREED || k == RCP_ERR_RETAIN_FREED ||
-	       k == RCP_ERR_EDGE_FREED;
-}
-
 static void add_error(struct rcobj *r, enum rcp_error_kind kind, uint64_t addr,
 		      uint32_t type, const struct rcp_where *at,
 		      const struct rco_qent *earlier)
 {
-	/* One misuse, one report: rc_set() on a freed object shows up as a
-	 * retain, an edge and a release of the same freed address by the
-	 * same thread, a few events apart. */
-	if (r->nerrors && is_freed_kind(kind)) {
-		const struct rcp_error *last = &r->errors[r->nerrors - 1];
-		if (is_freed_kind(last->kind) && last->addr == addr &&
-		    last->at.tid == at->tid && at->seq - last->at.seq <= 4)
-			return;
-	}
-	if (r->nerrors >= RCO_MAX_ERRORS) {
-		r->errors_dropped++;
-		return;
-	}
-	if (r->nerrors == r->caperrors) {
-		size_t ncap = r->caperrors ? r->caperrors * 2 : 16;
-		struct rcp_error *e = realloc(r->errors, ncap * sizeof(*e));
-		if (!e) {
-			r->oom = 1;
-			r->errors_dropped++;
-			return;
-		}
-		r->errors = e;
-		r->caperrors = ncap;
-	}
-	struct rcp_error *e = &r->errors[r->nerrors++];
-	*e = (struct rcp_error){ .kind = kind, .addr = addr, .type = type,
-				 .at = *at };
+	struct rcp_error e = { .kind = kind, .addr = addr, .type = type,
+			       .at = *at };
 	if (earlier) {
-		e->earlier = earlier->at;
-		e->has_earlier = 1;
+		e.earlier = earlier->at;
+		e.has_earlier = 1;
 		if (!type)
-			e->type = earlier->type;
+			e.type = earlier->type;
 	}
+	rco_add_error(r, &e);
 }
 
 static const struct rco_qent *q_lookup(const struct rcobj *r, uint64_t addr)
@@ -175,17 +150,6 @@ static void q_add(struct rcobj *r, uint64_t addr, uint32_t type,
 		return;
 	}
 	*q = (struct rco_qent){ .addr = addr, .type = type, .at = *at };
-}
-
-/* An event named an address that is not a live object. */
-static void not_live(struct rcobj *r, enum rcp_error_kind freed_kind,
-		     uint64_t addr, const struct rcp_where *at)
-{
-	const struct rco_qent *q = q_lookup(r, addr);
-	if (q)
-		add_error(r, freed_kind, addr, q->type, at, q);
-	else if (!r->cfg.tolerate_unknown)
-		add_error(r, RCP_ERR_UNKNOWN_OBJECT, addr, 0, at, NULL);
 }
 
 /* ---- the pool ------------------------------------------------------------ */
@@ -316,6 +280,8 @@ void rcobj_on_new(struct rcobj *r, uint64_t obj, uint64_t size, uint32_t type,
 	r->created++;
 	if (r->suspect_types.n && rco_map_get(&r->suspect_types, type))
 		rco_susp_on_new(r, idx, at.stack);
+	if (r->ndefer)
+		rco_defer_on_new(r, obj, &at);
 }
 
 void rcobj_on_retain(struct rcobj *r, uint64_t obj, int64_t count_after,
@@ -326,13 +292,14 @@ void rcobj_on_retain(struct rcobj *r, uint64_t obj, int64_t count_after,
 	struct rcp_where at = where_of(w);
 	uint32_t idx;
 	if (!find_live(r, obj, &idx)) {
-		not_live(r, RCP_ERR_RETAIN_FREED, obj, &at);
+		rco_not_live(r, RCO_OP_RETAIN, obj, count_after, &at);
 		return;
 	}
 	if (r->pool[idx].gen == RCO_GEN_FOUND)
 		rco_gc_unmark_found(r, idx);
 	struct rco_obj *o = &r->pool[idx];
-	o->count = count_after != RCP_COUNT_UNKNOWN ? count_after : o->count + 1;
+	o->count = count_after != RCP_COUNT_UNKNOWN && r->counts_recorded ?
+		   count_after : o->count + 1;
 	if (o->susp)
 		rco_susp_on_retain(r, idx, at.stack);
 }
@@ -383,7 +350,7 @@ void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 	struct rco_pending *p = pending_of(r, at.tid, 0);
 	uint32_t idx;
 	if (!find_live(r, obj, &idx)) {
-		not_live(r, RCP_ERR_RELEASE_FREED, obj, &at);
+		rco_not_live(r, RCO_OP_RELEASE, obj, count_after, &at);
 		if (p)
 			p->valid = 0;
 		return;
@@ -391,11 +358,14 @@ void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 	if (r->pool[idx].gen == RCO_GEN_FOUND)
 		rco_gc_unmark_found(r, idx);
 	struct rco_obj *o = &r->pool[idx];
+	/* What the program saw decides about this release (misuse, a drop
+	 * that may orphan a cycle); the replayed count is the one kept (see
+	 * the top of the file). */
 	int64_t after = count_after != RCP_COUNT_UNKNOWN ? count_after
 							 : o->count - 1;
 	if (after < 0)
 		add_error(r, RCP_ERR_NEGATIVE_COUNT, obj, o->type, &at, NULL);
-	o->count = after;
+	o->count = r->counts_recorded ? after : o->count - 1;
 	/* rc_set reported the slot overwrite just before this release, on
 	 * this thread: the reference dropped is that slot's. */
 	int paired = p && p->valid && p->target == idx && p->target_tag == o->tag;
@@ -425,11 +395,17 @@ void rcobj_on_free(struct rcobj *r, uint64_t obj, const struct rcp_where *w)
 	struct rcp_where at = where_of(w);
 	uint32_t idx;
 	if (!find_live(r, obj, &idx)) {
-		not_live(r, RCP_ERR_RC_DOUBLE_FREE, obj, &at);
+		rco_not_live(r, RCO_OP_FREE, obj, 0, &at);
 		return;
 	}
 	struct rcp_where freed = freed_where(r, idx, &at);
 	obj_free(r, idx, &freed, 1);
+}
+
+void rcobj_on_lost(struct rcobj *r)
+{
+	if (r)
+		r->counts_recorded = 1;
 }
 
 /* Drop foreign slots whose target was freed (their owner may be long

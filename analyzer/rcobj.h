@@ -155,6 +155,10 @@ struct rcobj_results {
 	uint64_t errors_dropped;    /* misuse beyond the first 1 M not stored */
 	int incomplete;             /* memory ran out during the replay: the
 				       results are best effort */
+	uint64_t reordered;         /* retains/releases/frees of one thread
+				       stamped a little before or after another
+				       thread's event they depend on, put back
+				       in order (rcobj_skew.c) */
 };
 
 /* ---- API ---------------------------------------------------------------- */
@@ -174,6 +178,9 @@ void rcobj_on_retain(struct rcobj *r, uint64_t obj, int64_t count_after,
 void rcobj_on_release(struct rcobj *r, uint64_t obj, int64_t count_after,
 		      const struct rcp_where *w);
 void rcobj_on_free(struct rcobj *r, uint64_t obj, const struct rcp_where *w);
+/* Refcount events were lost (a LOST record): counts are taken from the
+ * events' count_after from now on instead of being replayed. */
+void rcobj_on_lost(struct rcobj *r);
 /* target 0 clears the slot. */
 void rcobj_on_edge(struct rcobj *r, uint64_t owner, int64_t slot_off,
 		   uint64_t target, const struct rcp_where *w);

@@ -132,6 +132,27 @@ struct rco_susp {
 	uint32_t next_free;     /* free-list link when unused */
 };
 
+/* Clock skew between threads (rcobj_skew.c).  The recorder stamps
+ * refcount events with a plain RDTSC, which may read the counter a few
+ * hundred cycles before the load that handed this thread the object
+ * completed; and a release is stamped before its decrement, so two
+ * threads' releases of one object may sort in either order.  Either way
+ * the inversion is far below RCO_SKEW_NS, and only between threads. */
+#define RCO_SKEW_NS 10000u
+#define RCO_DEFER_MAX 4096u
+
+enum rco_op { RCO_OP_RETAIN = 1, RCO_OP_RELEASE, RCO_OP_FREE };
+
+/* An event about an address that held no live object: an error, unless
+ * another thread creates an object there within RCO_SKEW_NS (the event
+ * was stamped before the creation it depends on); then it is replayed
+ * on that object. */
+struct rco_defer {
+	enum rco_op op;
+	int64_t count;                  /* count_after of a retain/release */
+	struct rcp_error err;           /* the error it is otherwise */
+};
+
 #define RCO_MAX_ERRORS (1u << 20)
 #define RCO_MAX_FOREIGN (1u << 20)
 
@@ -160,6 +181,11 @@ struct rcobj {
 	struct rcp_error *errors;
 	size_t nerrors, caperrors;
 	uint64_t errors_dropped;
+	struct rco_defer *defer;        /* oldest first */
+	uint32_t ndefer, capdefer;
+	int redo;                       /* replaying deferred events */
+	uint64_t reordered;             /* results.reordered */
+	int counts_recorded;            /* events were lost: trust count_after */
 
 	/* culprit tracking */
 	struct rco_map foreign;         /* slot address of an untracked owner
@@ -188,6 +214,18 @@ struct rcobj {
 	struct rco_map type_hash_memo;
 	struct rco_map stack_hash_memo;
 };
+
+/* rcobj_skew.c */
+void rco_add_error(struct rcobj *r, const struct rcp_error *e);
+/* Not live: report, hold (see struct rco_defer) or, for a late event of
+ * an object another thread freed within the skew, drop. */
+void rco_not_live(struct rcobj *r, enum rco_op op, uint64_t addr,
+		  int64_t count, const struct rcp_where *at);
+/* An object was created at addr: replay the events held for it, and
+ * report those that waited longer than the skew. */
+void rco_defer_on_new(struct rcobj *r, uint64_t addr, const struct rcp_where *at);
+/* At the end: report every held event, errors in event order. */
+void rco_defer_finish(struct rcobj *r);
 
 static inline struct rco_obj *rco_obj(const struct rcobj *r, uint32_t idx)
 {

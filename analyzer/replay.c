@@ -243,6 +243,9 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		a->fatal_signal = (uint32_t)ev->id;
 		break;
 	case RCP_EV_LOST:
+		if (ev->id == RCP_EV_RC_RETAIN || ev->id == RCP_EV_RC_RELEASE ||
+		    ev->id == RCP_EV_RC_NEW)
+			rcobj_on_lost(a->rc);
 		if (ev->id < RCP_EV__COUNT)
 			a->lost[ev->id] += ev->n;
 		else

@@ -83,7 +83,7 @@ static void obs_release(void *obj, long count_after, const char *type,
  * rcprof_observer.h): a pure clock read, safe outside the hook guard. */
 static uint64_t obs_stamp(void)
 {
-	return shim_now();
+	return shim_now_rc();
 }
 
 static void obs_release_at(void *obj, long count_after, const char *type,

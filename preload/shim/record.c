@@ -305,7 +305,7 @@ void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 		return;
 	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth,
 						 __builtin_return_address(0)) : 0;
-	uint8_t *w = shim_ev_begin(R, s, kind, ts ? ts : shim_now(), 48);
+	uint8_t *w = shim_ev_begin(R, s, kind, ts ? ts : shim_now_rc(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_s(w, count_after);
 	w = shim_put_u(w, stack);
@@ -318,7 +318,7 @@ void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj)
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_FREE);
 	if (!s)
 		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE, shim_now(), 32);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE, shim_now_rc(), 32);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	shim_ev_commit(R, s, w);
 	after_event(t, lvl, s);

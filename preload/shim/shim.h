@@ -167,6 +167,21 @@ static inline uint64_t shim_now_before_release(void)
 #endif
 	return shim_now_monotonic();
 }
+/* The time of a retain, a release or an object's free: a plain RDTSC
+ * even with threads.  Such a stamp may read the counter before the load
+ * that gave this thread the object completed, so it can sort a few
+ * hundred cycles before the other thread's event it depends on; the
+ * analyzer absorbs that (analyzer/rcobj_skew.c), and the fence was the
+ * largest single cost of refcount-heavy programs (a quarter of the rc
+ * churn bench).  A release is stamped before its decrement, which this
+ * orders as well as the fence did (see shim_rdtsc_before_release).
+ * Creations and edges keep the fence: the replay cannot tell an edge on
+ * an object not created yet from a slot of an untracked struct. */
+static inline uint64_t shim_now_rc(void)
+{
+	return shim_now_before_release();
+}
+
 /* Decide TSC or clock_gettime and calibrate (~2 ms); once, at start-up,
  * before any thread records. */
 void shim_clock_init(void);

@@ -788,6 +788,134 @@ START_TEST(test_dangling_slot_overwrite)
 }
 END_TEST
 
+/* ---- clock skew between threads (rcobj_skew.c) ------------------------- */
+
+static struct rcp_where atx(uint64_t seq, uint64_t ts, uint32_t tid)
+{
+	return (struct rcp_where){ .ts = ts, .seq = seq, .tid = tid,
+				   .stack = (uint32_t)seq };
+}
+
+/* Thread 2's retain and release of an object thread 1 creates and hands
+ * over, stamped 40 ns before the creation: replayed on it, no misuse.
+ * The same events from the creating thread itself are misuse (one
+ * thread's events keep their order), as are events that wait longer than
+ * the skew. */
+START_TEST(test_skew_handover_before_new)
+{
+	struct rcobj *r = mk_final_only();
+	struct rcp_where w;
+	w = atx(1, 1000, 1);
+	rcobj_on_new(r, 0x100, 16, T_NODE, 1, &w);      /* an earlier object */
+	w = atx(2, 1100, 1);
+	rcobj_on_release(r, 0x100, 0, &w);
+	w = atx(3, 1200, 1);
+	rcobj_on_free(r, 0x100, &w);
+	w = atx(4, 5000, 2);
+	rcobj_on_retain(r, 0x100, 2, &w);               /* early stamps */
+	w = atx(5, 5010, 2);
+	rcobj_on_release(r, 0x100, 1, &w);
+	w = atx(6, 5040, 1);
+	rcobj_on_new(r, 0x100, 16, T_NODE, 1, &w);      /* the handed-over one */
+	w = atx(7, 6000, 1);
+	rcobj_on_retain(r, 0x200, 2, &w);               /* same thread: misuse */
+	w = atx(8, 6100, 1);
+	rcobj_on_new(r, 0x200, 16, T_NODE, 1, &w);
+	w = atx(9, 7000, 2);
+	rcobj_on_release(r, 0x300, 1, &w);              /* waits too long */
+	w = atx(10, 7000 + 10001, 1);
+	rcobj_on_new(r, 0x300, 16, T_LEAF, 1, &w);
+	w = atx(11, 30000, 2);
+	rcobj_on_release(r, 0x400, 1, &w);              /* never created */
+	const struct rcobj_results *res = rcobj_finish(r);
+	ck_assert_uint_eq(res->nerrors, 3);
+	ck_assert_int_eq(res->errors[0].kind, RCP_ERR_UNKNOWN_OBJECT);
+	ck_assert_uint_eq(res->errors[0].at.seq, 7);
+	ck_assert_int_eq(res->errors[1].kind, RCP_ERR_UNKNOWN_OBJECT);
+	ck_assert_uint_eq(res->errors[1].at.seq, 9);
+	ck_assert_int_eq(res->errors[2].kind, RCP_ERR_UNKNOWN_OBJECT);
+	ck_assert_uint_eq(res->errors[2].at.seq, 11);
+	ck_assert_uint_eq(res->reordered, 2);
+	/* 0x100: created with 1, +1 -1: one reference, unreleased */
+	ck_assert_uint_eq(res->live_at_end, 3);
+	int found = 0;
+	for (size_t i = 0; i < res->nunreleased; i++)
+		if (res->unreleased[i].example_addr == 0x100)
+			found = 1;
+	ck_assert_int_eq(found, 1);
+	rcobj_destroy(r);
+}
+END_TEST
+
+/* Thread 1's release that left 1 reference, stamped after thread 2's
+ * last release and the free: a late event, dropped.  The same from the
+ * freeing thread, after the skew, or with a count read from freed memory
+ * is misuse. */
+START_TEST(test_skew_late_release)
+{
+	struct rcobj *r = mk_final_only();
+	struct rcp_where w;
+	uint64_t addr[4] = { 0x100, 0x200, 0x300, 0x400 };
+	uint64_t late[4] = { 2300, 2300, 2200 + 10001, 2300 };
+	uint32_t late_tid[4] = { 1, 2, 1, 1 };
+	int64_t late_count[4] = { 1, 1, 1, (int64_t)1 << 40 };
+	for (int i = 0; i < 4; i++) {
+		uint64_t s = 10 * (uint64_t)i;
+		w = atx(s + 1, 1000, 1);
+		rcobj_on_new(r, addr[i], 16, T_NODE, 1, &w);
+		w = atx(s + 2, 1100, 1);
+		rcobj_on_retain(r, addr[i], 2, &w);     /* handed to thread 2 */
+		w = atx(s + 3, 2100, 2);
+		rcobj_on_release(r, addr[i], 0, &w);    /* stamped first */
+		w = atx(s + 4, 2200, 2);
+		rcobj_on_free(r, addr[i], &w);
+		w = atx(s + 5, late[i], late_tid[i]);
+		rcobj_on_release(r, addr[i], late_count[i], &w);
+	}
+	const struct rcobj_results *res = rcobj_finish(r);
+	ck_assert_uint_eq(res->nerrors, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(res->errors[i].kind, RCP_ERR_RELEASE_FREED);
+		ck_assert_int_eq(res->errors[i].has_earlier, 1);
+	}
+	ck_assert_uint_eq(res->errors[0].addr, 0x200);
+	ck_assert_uint_eq(res->errors[1].addr, 0x300);
+	ck_assert_uint_eq(res->errors[2].addr, 0x400);
+	ck_assert_uint_eq(res->reordered, 1);
+	ck_assert_uint_eq(res->live_at_end, 0);
+	rcobj_destroy(r);
+}
+END_TEST
+
+/* A self-referencing object that two threads release last, at once:
+ * thread 1 decrements first (3 -> 2), then thread 2 (2 -> 1), but both
+ * stamp before their decrement, and thread 2's stamp sorts first.  Taking
+ * the last count_after would leave 2 and call the object held from
+ * outside; the replayed sum leaves 1, its own edge: garbage. */
+START_TEST(test_skew_counts_order_free)
+{
+	struct rcobj *r = mk_final_only();
+	struct rcp_where w;
+	w = atx(1, 100, 1);
+	rcobj_on_new(r, 0x100, 16, T_NODE, 1, &w);
+	w = atx(2, 110, 1);
+	rcobj_on_retain(r, 0x100, 2, &w);
+	rcobj_on_edge(r, 0x100, 8, 0x100, &w);          /* self edge */
+	w = atx(3, 120, 1);
+	rcobj_on_retain(r, 0x100, 3, &w);               /* for thread 2 */
+	w = atx(4, 200, 2);
+	rcobj_on_release(r, 0x100, 1, &w);              /* decremented last */
+	w = atx(5, 205, 1);
+	rcobj_on_release(r, 0x100, 2, &w);
+	const struct rcobj_results *res = rcobj_finish(r);
+	ck_assert_uint_eq(res->nerrors, 0);
+	ck_assert_uint_eq(res->ncycles, 1);
+	ck_assert_uint_eq(res->cycles[0].members[0].refcount, 1);
+	ck_assert_uint_eq(res->unreleased_objects, 0);
+	rcobj_destroy(r);
+}
+END_TEST
+
 START_TEST(test_suspect_pairing)
 {
 	struct rcobj *r = mk_final_only();
@@ -853,6 +981,9 @@ Suite *gc_suite(void)
 	tcase_add_test(tc, test_freed_by_release);
 	tcase_add_test(tc, test_tolerate_unknown_and_counts);
 	tcase_add_test(tc, test_dangling_slot_overwrite);
+	tcase_add_test(tc, test_skew_handover_before_new);
+	tcase_add_test(tc, test_skew_late_release);
+	tcase_add_test(tc, test_skew_counts_order_free);
 	tcase_add_test(tc, test_suspect_pairing);
 	suite_add_tcase(s, tc);
 	return s;
