@@ -345,6 +345,7 @@ void shim_fork_child(void)
 	t->started1 = 0;
 	t->last_block = NULL;
 	t->last_stack = 0;
+	t->last_rc_free = NULL;
 	memset(t->lost2, 0, sizeof(t->lost2));
 	t->nlost2 = 0;
 	shim_stream_init(&t->st[0], t->tid, 0);

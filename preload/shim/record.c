@@ -215,6 +215,10 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 	after_event(t, lvl, s);
 }
 
+/* librc frees an object's block right after reporting its RC_FREE: the
+ * block starts at most this far before the object (its header). */
+#define RC_HEADER_MAX 256u
+
 void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 {
 	unsigned kind = stack ? RCP_EV_FREE_STACK : RCP_EV_FREE;
@@ -223,7 +227,19 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint8_t *w = shim_ev_begin(R, s, kind, shim_now_before_release(), 40);
+	/* The block of the object whose RC_FREE this stream recorded last:
+	 * that stamp was taken before this block is released, and after all
+	 * this free depends on (nothing ran in between but librc's return),
+	 * so the free shares it instead of reading the TSC again. */
+	uint64_t ts;
+	if (lvl == 0 && t->last_rc_free && s->kind == RCP_EV_RC_FREE &&
+	    (uintptr_t)t->last_rc_free - (uintptr_t)p < RC_HEADER_MAX)
+		ts = s->prev_ts;
+	else
+		ts = shim_now_before_release();
+	if (lvl == 0)
+		t->last_rc_free = NULL;
+	uint8_t *w = shim_ev_begin(R, s, kind, ts, 40);
 	w = shim_put_addr(s, w, (uintptr_t)p);
 	if (stack)
 		w = shim_put_u(w, stack);
@@ -269,8 +285,8 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	/* librc's rc_new: the object's block is the one this thread's last
 	 * recorded allocation obtained (and it has not freed it since).  That
 	 * event's stamp was taken, fenced, after the block was acquired, and
-	 * rc_new only initialized it since, so a plain RDTSC, which cannot
-	 * run ahead of that fence, orders this event as well (see shim_now).
+	 * rc_new only initialized it since: the object is born at that stamp
+	 * (the stream's last, or a later one), no second TSC read needed.
 	 * rcprof_note_new passes no block: fenced. */
 	int own_block = lvl == 0 && block && block == t->last_block;
 	if (own_block && t->last_stack)
@@ -284,8 +300,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	    shim_is_suspect_type(type))
 		shim_addrset_add(&shim_g.suspect_objs, (uintptr_t)obj);
 	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_NEW,
-				   own_block ? shim_now_before_release() :
-					       shim_now(), 72);
+				   own_block ? s->prev_ts : shim_now(), 72);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_u(w, size);
 	w = shim_put_u(w, tid);
@@ -321,6 +336,8 @@ void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj)
 	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE, shim_now_rc(), 32);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	shim_ev_commit(R, s, w);
+	if (lvl == 0)
+		t->last_rc_free = obj;
 	after_event(t, lvl, s);
 }
 

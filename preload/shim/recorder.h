@@ -30,6 +30,8 @@ struct shim_thread {
 	uint64_t mod_seq;       /* stream 0 seq at the last module check */
 	void *last_block;       /* last block allocated at level 0 ... */
 	uint32_t last_stack;    /* ... and its stack (reused by RC_NEW) */
+	const void *last_rc_free; /* object of this stream's last event, when
+				   that was its RC_FREE (see shim_rec_free) */
 	uint32_t lost2[RCP_EV__COUNT];  /* events lost at level 2+ */
 	uint32_t nlost2;
 	struct shim_stream st[2];
