@@ -12,8 +12,9 @@
  *     skew has passed (or at the end).
  *   - thread A's release that left the count above zero can sort after B's
  *     last release and the free that followed it.  A release or retain of
- *     another thread, with a plausible recorded count, within the skew
- *     after the free, is such a late event and is dropped.
+ *     another thread, with a plausible recorded count (or none, from
+ *     rcprof_note_*), within the skew after the free, is such a late event
+ *     and is dropped.
  * Events of one thread keep their order in the dump (one stream), so
  * neither applies between them: those are reported as before.
  *
@@ -62,12 +63,19 @@ static const struct rco_qent *quarantined(const struct rcobj *r, uint64_t addr)
 }
 
 /* A retain or release of another thread that happened before the free at
- * q but was stamped after it. */
+ * q but was stamped after it.  A count the program did not report
+ * (rcprof_note_*) gets the benefit of the doubt: a program that notes a
+ * release just after its own decrement races with the thread that frees
+ * the object, whatever the recorder does. */
 static int late_event(enum rco_op op, int64_t count, const struct rcp_where *at,
 		      const struct rco_qent *q)
 {
 	if (q->at.tid == at->tid || at->ts - q->at.ts > RCO_SKEW_NS ||
-	    count == RCP_COUNT_UNKNOWN || count >= PLAUSIBLE_COUNT)
+	    op == RCO_OP_FREE)
+		return 0;
+	if (count == RCP_COUNT_UNKNOWN)
+		return 1;
+	if (count >= PLAUSIBLE_COUNT)
 		return 0;
 	return (op == RCO_OP_RELEASE && count >= 1) ||
 	       (op == RCO_OP_RETAIN && count >= 2);

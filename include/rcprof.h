@@ -63,7 +63,9 @@ RCPROF_API void rcprof_note_retain(const void *obj);
 /* The count of obj goes down by one.  Call it just before the decrement:
  * the recorder stamps the release at the call, and a release stamped after
  * its decrement can be ordered after the free done meanwhile by another
- * thread that dropped the last reference. */
+ * thread that dropped the last reference.  (rcprof-report forgives that
+ * within 10 us of the free; a thread preempted between its decrement and
+ * the call can take longer.) */
 RCPROF_API void rcprof_note_release(const void *obj);
 /* obj was destroyed. */
 RCPROF_API void rcprof_note_free(const void *obj);
