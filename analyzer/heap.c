@@ -100,15 +100,15 @@ int rcp_heap_reserve(struct rcp_heap *h, uint64_t frees)
 	return 0;
 }
 
-static size_t slot_of(uint64_t addr, size_t cap)
+static size_t slot_of(const struct rcp_heap *h, uint64_t addr, size_t cap)
 {
-	return (size_t)rcp_heap_hash(addr) & (cap - 1);
+	return (size_t)rcp_heap_hash(h, addr) & (cap - 1);
 }
 
 /* The entry for addr (live or FREED), or NULL; addr != 0. */
 static struct rcp_block *lookup(const struct rcp_heap *h, uint64_t addr)
 {
-	struct rcp_block *b = rcp_heap_probe(h, addr, rcp_heap_hash(addr));
+	struct rcp_block *b = rcp_heap_probe(h, addr, rcp_heap_hash(h, addr));
 	return b->addr ? b : NULL;
 }
 
@@ -128,7 +128,7 @@ static void delete_at(struct rcp_heap *h, struct rcp_block *b)
 		j = (j + 1) & mask;
 		if (h->tab[j].addr == 0)
 			break;
-		size_t home = slot_of(h->tab[j].addr, h->cap);
+		size_t home = slot_of(h, h->tab[j].addr, h->cap);
 		/* move j to i when its home is not in (i, j] (cyclically) */
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
@@ -193,7 +193,7 @@ static int grow(struct rcp_heap *h)
 		prefetch_slot(h, k);
 		if (!kept(h, &h->tab[k]))
 			continue;
-		size_t i = slot_of(h->tab[k].addr, ncap);
+		size_t i = slot_of(h, h->tab[k].addr, ncap);
 		while (nt[i].addr)
 			i = (i + 1) & (ncap - 1);
 		nt[i] = h->tab[k];
@@ -279,17 +279,28 @@ void rcp_heap_release_slow(struct rcp_heap *h, struct rcp_block *b,
 	}
 }
 
+int rcp_heap_long_probe(struct rcp_heap *h)
+{
+	if (h->scatter || ++h->long_probes < RCP_LONG_PROBES_MAX)
+		return 0;
+	h->scatter = 1;
+	if (grow(h) == 0)       /* rebuilt at the same size, rehashed */
+		return 0;
+	h->scatter = 0;         /* the table is untouched: keep going */
+	return -ENOMEM;
+}
+
 int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 		   const struct rcp_where *w)
 {
-	return rcp_heap_alloc_hashed(h, addr, rcp_heap_hash(addr), size,
+	return rcp_heap_alloc_hashed(h, addr, rcp_heap_hash(h, addr), size,
 				     w->stack);
 }
 
 void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 		      const struct rcp_where *w)
 {
-	rcp_heap_release_hashed(h, addr, rcp_heap_hash(addr), w);
+	rcp_heap_release_hashed(h, addr, rcp_heap_hash(h, addr), w);
 }
 
 void rcp_heap_mark_rc(struct rcp_heap *h, uint64_t block)

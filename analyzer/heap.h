@@ -64,6 +64,8 @@ struct rcp_heap {
 	uint32_t rfrom_tid;
 	int rfrom_valid;
 	uint64_t replaced;              /* allocations over a live block */
+	int scatter;                    /* rcp_heap_hash: scattering mode */
+	uint32_t long_probes;           /* insertions that probed far */
 	uint64_t nerrors;               /* all errors */
 	size_t nerr_kept, cap_err;
 	struct rcp_error *errors;
@@ -86,7 +88,8 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
 
 /* An address's hash: where its probe sequence starts in any table size.
  * The replay hashes each address once, for its prefetch and its event
- * (rcp_heap_alloc_hashed, rcp_heap_release_hashed).
+ * (rcp_heap_alloc_hashed, rcp_heap_release_hashed): rcp_heap_hash, which
+ * is the local hash below unless the table switched to the scattering one.
  *
  * Within a 4 MiB region it keeps the address order: the 16-byte granule
  * number, so neighbouring blocks have neighbouring slots.  An allocator
@@ -99,11 +102,37 @@ void rcp_heap_release(struct rcp_heap *h, uint64_t addr,
  * (one multiply, folded) and xor-ed in, so blocks of different arenas,
  * mmap'ed blocks at the same page offset and tables smaller than a
  * region's granules still spread over the table. */
-static inline uint64_t rcp_heap_hash(uint64_t addr)
+static inline uint64_t rcp_heap_hash_local(uint64_t addr)
 {
 	uint64_t r = (addr >> 22) * 0x9E3779B97F4A7C15ull;
 	return (addr >> 4) ^ (r ^ (r >> 32));
 }
+
+/* The fallback: every 16-byte granule scattered on its own.  The local
+ * hash has one weakness: a region's granules take a contiguous stretch
+ * of 2^18 slots, and a table of a few million slots has only a few dozen
+ * such stretches.  Depending on where ASLR put a large heap, several of
+ * its regions can share one, their 64-byte blocks on the same slots: a
+ * solid run of up to hundreds of thousands of slots that every probe
+ * walks (the bench's 1 M-object graph took 17 s instead of 2.5 s in one
+ * run of four).  When insertions start probing far, the table is rebuilt
+ * with this hash for the rest of the replay (rcp_heap_long_probe). */
+static inline uint64_t rcp_heap_hash_scatter(uint64_t addr)
+{
+	uint64_t r = (addr >> 4) * 0x9E3779B97F4A7C15ull;
+	return r ^ (r >> 29);
+}
+
+static inline uint64_t rcp_heap_hash(const struct rcp_heap *h, uint64_t addr)
+{
+	return __builtin_expect(h->scatter, 0) ? rcp_heap_hash_scatter(addr) :
+						 rcp_heap_hash_local(addr);
+}
+
+/* An insertion this many slots past its home counts as a long probe, and
+ * this many long probes make the table switch to the scattering hash. */
+#define RCP_LONG_PROBE 256u
+#define RCP_LONG_PROBES_MAX 64u
 
 /* Hint: the address of this hash will be looked up soon (the replay looks
  * a few events ahead so the cache misses of the table overlap).  Inline:
@@ -120,7 +149,7 @@ void rcp_heap_prefetch_hashed(const struct rcp_heap *h, uint64_t hash)
 static inline __attribute__((always_inline))
 void rcp_heap_prefetch(const struct rcp_heap *h, uint64_t addr)
 {
-	rcp_heap_prefetch_hashed(h, rcp_heap_hash(addr));
+	rcp_heap_prefetch_hashed(h, rcp_heap_hash(h, addr));
 }
 
 /* ---- Inline fast paths ---------------------------------------------------
@@ -172,6 +201,9 @@ static inline void rcp_heap_ring_put(struct rcp_heap *h, struct rcp_block *b,
 	b->qidx = (uint16_t)k;
 }
 
+/* Out of line: an insertion probed RCP_LONG_PROBE slots or more; 0, or
+ * -ENOMEM when the rebuild with the scattering hash failed. */
+int rcp_heap_long_probe(struct rcp_heap *h);
 /* Out of line: addr is 0, or is new and the table must grow first. */
 int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
 			 uint64_t size, uint32_t stack);
@@ -185,6 +217,8 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 					uint64_t hash, uint64_t size,
 					uint32_t stack)
 {
+	if (__builtin_expect(h->scatter, 0))
+		hash = rcp_heap_hash_scatter(addr);     /* hashed before the switch */
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
 	if (b->addr == 0) {
 		/* addr 0 (a failed allocation) ends here too: its probe
@@ -193,6 +227,11 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 			return rcp_heap_insert_slow(h, addr, hash, size, stack);
 		h->used++;
 		h->n++;
+		rcp_block_set(b, addr, size, stack);
+		if (__builtin_expect((((size_t)(b - h->tab) - hash) & (h->cap - 1)) >=
+				     RCP_LONG_PROBE, 0))
+			return rcp_heap_long_probe(h);
+		return 0;
 	} else if (b->flags & RCP_BLOCK_FREED) {
 		h->n++;                 /* reused: its ring slot no longer owns it */
 	} else {
@@ -213,6 +252,8 @@ static inline void rcp_heap_release_hashed(struct rcp_heap *h, uint64_t addr,
 	 * of that very address is then no longer a double free. */
 	if (h->qn == RCP_QUARANTINE)
 		h->ring[h->qnext].addr = 0;
+	if (__builtin_expect(h->scatter, 0))
+		hash = rcp_heap_hash_scatter(addr);     /* hashed before the switch */
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
 	if (b->addr == 0 || (b->flags & RCP_BLOCK_FREED) || !h->ring) {
 		rcp_heap_release_slow(h, b, addr, w);

@@ -28,7 +28,7 @@
 
 struct pending {
 	struct rcp_heap_ev ev;
-	uint64_t hash;          /* rcp_heap_hash(ev.addr) */
+	uint64_t hash;          /* rcp_heap_hash(h, ev.addr) */
 };
 
 /* Where the run is in its stream. */
@@ -62,7 +62,7 @@ size_t take_block(struct cursor *c, const struct rcp_heap *h,
 			break;
 		p = q;
 		st = next;
-		e->hash = rcp_heap_hash(e->ev.addr);
+		e->hash = rcp_heap_hash(h, e->ev.addr);
 		__builtin_prefetch(&tab[e->hash & mask]);
 		n++;
 	}
