@@ -220,6 +220,7 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 	if (__builtin_expect(h->scatter, 0))
 		hash = rcp_heap_hash_scatter(addr);     /* hashed before the switch */
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
+	int far = 0;            /* a new entry this many slots past its home */
 	if (b->addr == 0) {
 		/* addr 0 (a failed allocation) ends here too: its probe
 		 * stops at the first empty slot */
@@ -227,17 +228,16 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 			return rcp_heap_insert_slow(h, addr, hash, size, stack);
 		h->used++;
 		h->n++;
-		rcp_block_set(b, addr, size, stack);
-		if (__builtin_expect((((size_t)(b - h->tab) - hash) & (h->cap - 1)) >=
-				     RCP_LONG_PROBE, 0))
-			return rcp_heap_long_probe(h);
-		return 0;
+		far = (((size_t)(b - h->tab) - hash) & (h->cap - 1)) >=
+		      RCP_LONG_PROBE;
 	} else if (b->flags & RCP_BLOCK_FREED) {
 		h->n++;                 /* reused: its ring slot no longer owns it */
 	} else {
 		h->replaced++;          /* freed unseen, see heap.c */
 	}
 	rcp_block_set(b, addr, size, stack);
+	if (__builtin_expect(far, 0))
+		return rcp_heap_long_probe(h);
 	return 0;
 }
 

@@ -100,7 +100,7 @@ static void add_error(struct rcobj *r, enum rcp_error_kind kind, uint64_t addr,
 	rco_add_error(r, &e);
 }
 
-static const struct rco_qent *q_lookup(const struct rcobj *r, uint64_t addr)
+const struct rco_qent *rco_q_lookup(const struct rcobj *r, uint64_t addr)
 {
 	const uint64_t *pos = rco_map_get(&r->qmap, addr);
 	if (!pos || r->quarantine[*pos].addr != addr)
@@ -474,7 +474,7 @@ void rcobj_on_edge(struct rcobj *r, uint64_t owner, int64_t slot_off,
 		p->valid = 0;
 	uint32_t oi, ti = RCO_NIL;
 	if (target && !find_live(r, target, &ti)) {
-		const struct rco_qent *q = q_lookup(r, target);
+		const struct rco_qent *q = rco_q_lookup(r, target);
 		if (q)
 			add_error(r, RCP_ERR_EDGE_FREED, target, q->type, &at, q);
 		ti = RCO_NIL;   /* not an edge of the graph */
@@ -487,7 +487,7 @@ void rcobj_on_edge(struct rcobj *r, uint64_t owner, int64_t slot_off,
 		/* A slot of something that is not a tracked object (a static
 		 * or plain heap struct): its references count as outside
 		 * references, which they already are.  A freed one is misuse. */
-		const struct rco_qent *q = q_lookup(r, owner);
+		const struct rco_qent *q = rco_q_lookup(r, owner);
 		if (q)
 			add_error(r, RCP_ERR_EDGE_FREED, owner, q->type, &at, q);
 		else
@@ -510,7 +510,7 @@ void rcobj_on_edge(struct rcobj *r, uint64_t owner, int64_t slot_off,
 		 * now drops a reference to freed memory. */
 		const struct rco_obj *dead = &r->pool[e->target];
 		if (dead->gen == RCO_GEN_FREE) {
-			const struct rco_qent *q = q_lookup(r, dead->addr);
+			const struct rco_qent *q = rco_q_lookup(r, dead->addr);
 			add_error(r, RCP_ERR_EDGE_FREED, dead->addr,
 				  q ? q->type : dead->type, &at, q);
 		}

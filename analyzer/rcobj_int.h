@@ -215,6 +215,9 @@ struct rcobj {
 	struct rco_map stack_hash_memo;
 };
 
+/* rcobj.c: the quarantine entry of a recent free of addr, or NULL. */
+const struct rco_qent *rco_q_lookup(const struct rcobj *r, uint64_t addr);
+
 /* rcobj_skew.c */
 void rco_add_error(struct rcobj *r, const struct rcp_error *e);
 /* Not live: report, hold (see struct rco_defer) or, for a late event of

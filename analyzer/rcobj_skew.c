@@ -54,14 +54,6 @@ void rco_add_error(struct rcobj *r, const struct rcp_error *e)
 	r->errors[r->nerrors++] = *e;
 }
 
-static const struct rco_qent *quarantined(const struct rcobj *r, uint64_t addr)
-{
-	const uint64_t *pos = rco_map_get(&r->qmap, addr);
-	if (!pos || r->quarantine[*pos].addr != addr)
-		return NULL;
-	return &r->quarantine[*pos];
-}
-
 /* A retain or release of another thread that happened before the free at
  * q but was stamped after it.  A count the program did not report
  * (rcprof_note_*) gets the benefit of the doubt: a program that notes a
@@ -105,7 +97,7 @@ void rco_not_live(struct rcobj *r, enum rco_op op, uint64_t addr,
 		[RCO_OP_RELEASE] = RCP_ERR_RELEASE_FREED,
 		[RCO_OP_FREE] = RCP_ERR_RC_DOUBLE_FREE,
 	};
-	const struct rco_qent *q = quarantined(r, addr);
+	const struct rco_qent *q = rco_q_lookup(r, addr);
 	struct rco_defer d = { .op = op, .count = count,
 			       .err = { .addr = addr, .at = *at } };
 	if (q) {

@@ -75,11 +75,12 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  * an allocation after it was obtained, a release before its decrement -
  * librc asks the observer for that stamp, hook_rc.c -; librc's RC_NEW is
  * ordered by the fenced stamp of its own calloc, record.c; retains,
- * releases and object frees go without the fence, shim_now_rc): LFENCE makes
- * RDTSC wait until all earlier instructions - the loads that observed
- * another thread's release - have completed; a later store (our own
- * release) becomes visible only after RDTSC retired.  That is the same
- * guarantee as the vDSO's own rdtsc_ordered().  It is only needed while another thread can release
+ * releases and object frees go without the fence, shim_now_rc): LFENCE
+ * makes RDTSC wait until all earlier instructions - the loads that
+ * observed another thread's release - have completed; a later store (our
+ * own release) becomes visible only after RDTSC retired.  That is the
+ * same guarantee as the vDSO's own rdtsc_ordered().  It is only needed
+ * while another thread can release
  * what this one obtains: until the process starts a second thread
  * (shim_clock_threads) every stamp is a plain RDTSC, which the
  * profiler's single-threaded programs pay ~10 ns less for per event.
