@@ -1,4 +1,4 @@
-/* dump_file.c - open and mmap a DUMP, check its header, walk its records.
+/* dump_file.c - open a DUMP, check its header, walk its records.
  *
  * Invariants
  *   - A record is used only when its header and its whole payload lie inside
@@ -20,6 +20,9 @@
 #include "dump_file.h"
 
 #define POPULATE_MAX ((uint64_t)1 << 30)
+
+/* A record's header and, for a CHUNK, the chunk header after it. */
+#define HEAD_MAX (sizeof(struct rcp_record_header) + sizeof(struct rcp_rec_chunk))
 
 int rcp_dump_add_chunk(struct rcp_dump *d, const struct rcp_chunk_ref *c)
 {
@@ -55,7 +58,9 @@ bad:
 		 (unsigned long long)off);
 }
 
-static int rec_chunk(struct rcp_dump *d, const uint8_t *p, uint32_t len,
+/* head: the chunk header, copied out (len >= its size was checked against
+ * the file size); the events follow it at off. */
+static int rec_chunk(struct rcp_dump *d, const uint8_t *head, uint32_t len,
 		     uint64_t off, struct rcp_diag *diag)
 {
 	struct rcp_rec_chunk ch;
@@ -66,7 +71,7 @@ static int rec_chunk(struct rcp_dump *d, const uint8_t *p, uint32_t len,
 			 d->path, (unsigned long long)off);
 		return 0;
 	}
-	memcpy(&ch, p, sizeof(ch));
+	memcpy(&ch, head, sizeof(ch));
 	if (ch.used > len - sizeof(ch)) {
 		rcp_warn(diag, "%s: CHUNK at offset %llu claims %u bytes, has %zu",
 			 d->path, (unsigned long long)off, ch.used,
@@ -78,7 +83,9 @@ static int rec_chunk(struct rcp_dump *d, const uint8_t *p, uint32_t len,
 	ref.nest = ch.nest;
 	ref.seq = ch.seq;
 	ref.base_ts = ch.base_ts;
-	ref.data = p + sizeof(ch);
+	ref.off = off + sizeof(struct rcp_record_header) + sizeof(ch);
+	ref.fd = d->fd;
+	ref.data = d->fd < 0 ? d->map + ref.off : NULL;
 	ref.len = ch.used;
 	return rcp_dump_add_chunk(d, &ref);
 }
@@ -116,7 +123,27 @@ static void rec_end(struct rcp_dump *d, const uint8_t *p, uint32_t len,
 	d->has_end = 1;
 }
 
-/* Walks the records of the mapped DUMP. */
+/* n bytes at off (inside the file): read with pread while the DUMP is
+ * open, so that the walk touches no page of the mapping (see .h). */
+static int read_head(const struct rcp_dump *d, uint64_t off, void *buf,
+		     size_t n)
+{
+	if (d->fd < 0) {
+		memcpy(buf, d->map + off, n);
+		return 0;
+	}
+	for (;;) {
+		ssize_t r = pread(d->fd, buf, n, (off_t)off);
+		if (r == (ssize_t)n)
+			return 0;
+		if (r >= 0)
+			errno = EIO;    /* the file shrank since fstat */
+		if (r >= 0 || errno != EINTR)
+			return -1;
+	}
+}
+
+/* Walks the records of the DUMP. */
 static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 		 size_t errlen)
 {
@@ -144,12 +171,19 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 	uint64_t off = fh.header_size;
 	for (;;) {
 		struct rcp_record_header rh;
+		uint8_t head[HEAD_MAX];
 
 		if (off == d->size)
 			break;
 		if (d->size - off < sizeof(rh))
 			goto damaged;
-		memcpy(&rh, d->map + off, sizeof(rh));
+		size_t nhead = d->size - off < HEAD_MAX ? (size_t)(d->size - off) : HEAD_MAX;
+		if (read_head(d, off, head, nhead) != 0) {
+			rcp_warn(diag, "%s: cannot read at offset %llu: %s", d->path,
+				 (unsigned long long)off, strerror(errno));
+			goto damaged;
+		}
+		memcpy(&rh, head, sizeof(rh));
 		if (rh.length > RCP_RECORD_MAX ||
 		    rh.length > d->size - off - sizeof(rh))
 			goto damaged;
@@ -159,7 +193,7 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 			rec_process(d, p, rh.length, off, diag);
 			break;
 		case RCP_REC_CHUNK:
-			rc = rec_chunk(d, p, rh.length, off, diag);
+			rc = rec_chunk(d, head + sizeof(rh), rh.length, off, diag);
 			if (rc) {
 				snprintf(err, errlen, "%s: out of memory", d->path);
 				return rc;
@@ -203,6 +237,7 @@ int rcp_dump_open_mem(struct rcp_dump *d, const char *name, const void *buf,
 		      size_t len, struct rcp_diag *diag, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	d->path = strdup(name);
 	if (!d->path) {
 		snprintf(err, errlen, "%s: out of memory", name);
@@ -213,8 +248,11 @@ int rcp_dump_open_mem(struct rcp_dump *d, const char *name, const void *buf,
 	return parse(d, diag, err, errlen);
 }
 
-/* Maps a whole file read-only.  An empty file maps to NULL, size 0. */
-static int map_file(const char *path, const uint8_t **map, size_t *size)
+/* Maps a whole file read-only.  An empty file maps to NULL, size 0.
+ * keep_fd: the file stays open there (-1 on failure), and the mapping is
+ * not populated - its reader reads the file instead (see .h). */
+static int map_file(const char *path, const uint8_t **map, size_t *size,
+		    int *keep_fd)
 {
 	struct stat st;
 	int rc = 0;
@@ -238,10 +276,11 @@ static int map_file(const char *path, const uint8_t **map, size_t *size)
 		rc = -EFBIG;
 		goto out;
 	}
-	/* Every page is read (the record walk first, then the replay):
-	 * mapped in one call rather than a page fault per 16 pages.  Not a
-	 * dump too big to stay in the page cache: it would be read twice. */
-	int populate = (uint64_t)st.st_size <= POPULATE_MAX ? MAP_POPULATE : 0;
+	/* A RING's used slots are read through the map: mapped in one call
+	 * rather than a page fault per 16 pages.  Not a file too big to stay
+	 * in the page cache: it would be read twice. */
+	int populate = !keep_fd && (uint64_t)st.st_size <= POPULATE_MAX ?
+		       MAP_POPULATE : 0;
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ,
 		       MAP_PRIVATE | populate, fd, 0);
 	if (m == MAP_FAILED) {
@@ -251,6 +290,10 @@ static int map_file(const char *path, const uint8_t **map, size_t *size)
 	*map = m;
 	*size = (size_t)st.st_size;
 out:
+	if (keep_fd && rc == 0) {
+		*keep_fd = fd;
+		return 0;
+	}
 	close(fd);
 	return rc;
 }
@@ -262,12 +305,13 @@ int rcp_dump_open(struct rcp_dump *d, const char *path, struct rcp_diag *diag,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	d->path = strdup(path);
 	if (!d->path) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	rc = map_file(path, &d->map, &d->size);
+	rc = map_file(path, &d->map, &d->size, &d->fd);
 	if (rc) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
 		goto out;
@@ -283,7 +327,7 @@ int rcp_dump_open(struct rcp_dump *d, const char *path, struct rcp_diag *diag,
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	int rrc = map_file(ring_path, &d->ring_map, &d->ring_size);
+	int rrc = map_file(ring_path, &d->ring_map, &d->ring_size, NULL);
 	if (rrc == 0 && d->ring_map) {
 		rc = rcp_ring_read(d, d->ring_map, d->ring_size, diag);
 		if (rc) {
@@ -304,6 +348,8 @@ void rcp_dump_close(struct rcp_dump *d)
 		munmap((void *)d->map, d->size);
 	if (d->ring_map)
 		munmap((void *)d->ring_map, d->ring_size);
+	if (d->fd >= 0)
+		close(d->fd);
 	free(d->chunks);
 	free(d->path);
 	memset(d, 0, sizeof(*d));

@@ -1,9 +1,15 @@
 /* dump_file.h - one recording (DUMP + optional RING file) opened for reading.
  *
- * The files are mmap'ed read-only; everything the reader keeps refers into
- * the mappings (chunk references, strings), so memory is proportional to
- * the number of chunks, never to the number of events.  Nothing read from
- * a file is trusted before it is checked against the file size.
+ * The files are mmap'ed read-only, but the DUMP's events are not read
+ * through its mapping: a chunk is referenced by its file offset and read
+ * (pread) into a reused buffer when its stream reaches it (streams.c).  A
+ * page of a fresh mapping costs a fault on first touch - on the bench's VM
+ * 2-12 us, more than decoding the events it holds - while the kernel's
+ * copy reads the page cache through mappings that already exist.  Only
+ * the few small records (PROCESS, PARENT, END) are read through the map.
+ * Memory is proportional to the number of chunks, never to the number of
+ * events.  Nothing read from a file is trusted before it is checked
+ * against the file size.
  */
 #ifndef RCPROF_DUMP_FILE_H
 #define RCPROF_DUMP_FILE_H
@@ -14,7 +20,8 @@
 #include "rcprof_dump.h"
 #include "util.h"
 
-/* One chunk of events, in the DUMP or the RING mapping. */
+/* One chunk of events: in memory (the RING mapping, a dump given as a
+ * buffer) at data, or len bytes at offset off of the file fd (data NULL). */
 struct rcp_chunk_ref {
 	uint32_t tid;
 	uint16_t nest;
@@ -23,6 +30,8 @@ struct rcp_chunk_ref {
 	uint64_t base_ts;
 	const uint8_t *data;
 	uint32_t len;
+	int fd;
+	uint64_t off;
 };
 
 struct rcp_dump {
@@ -30,6 +39,7 @@ struct rcp_dump {
 	const uint8_t *map;         /* the DUMP (NULL when empty) */
 	size_t size;
 	int owns_map;               /* munmap at close */
+	int fd;                     /* the DUMP, for its chunks; -1 in memory */
 	const uint8_t *ring_map;    /* the RING, or NULL */
 	size_t ring_size;
 

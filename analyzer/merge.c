@@ -95,6 +95,7 @@ static void settle(struct rcp_merge *m)
 
 const struct rcp_event *rcp_merge_next(struct rcp_merge *m)
 {
+	rcp_streams_recycle(m->ss);     /* the last event is no longer used */
 	settle(m);
 	if (m->n == 0)
 		return NULL;
@@ -125,6 +126,8 @@ size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 		      uint64_t until, int *end)
 {
 	size_t n = 0;
+
+	rcp_streams_recycle(m->ss);     /* the last batch was replayed */
 
 	/* Exactly rcp_merge_next() in a loop - the same events, the streams
 	 * decoded in the same order (so any warnings come in the same

@@ -5,9 +5,15 @@
  * its own events.  A gap in seq is reported; an event cut short at the end
  * of a chunk is dropped (silently for a stream's last chunk: the process
  * was writing it when it died); an unknown kind stops that chunk.
+ *
+ * A chunk in the DUMP file is read when its stream reaches it, into a
+ * buffer that is recycled (see dump_file.h for why it is not mapped):
+ * the few buffers in use stay in the cache, however long the dump.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "streams.h"
 
@@ -29,12 +35,79 @@ static int chunk_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Buffers are sized for the chunk, in steps of this: a dump's chunks are
+ * mostly one size (the ring's slot), so a retired buffer fits the next. */
+#define BUF_STEP 4096u
+
+static void retire(struct rcp_streams *ss, struct rcp_stream *s)
+{
+	if (s->buf) {
+		s->buf->next = ss->retired;
+		ss->retired = s->buf;
+		s->buf = NULL;
+	}
+}
+
+static struct rcp_chunk_buf *take_buf(struct rcp_streams *ss, size_t need)
+{
+	for (struct rcp_chunk_buf **pp = &ss->spare; *pp; pp = &(*pp)->next) {
+		struct rcp_chunk_buf *b = *pp;
+		if (b->cap >= need) {
+			*pp = b->next;
+			return b;
+		}
+	}
+	size_t cap = (need + BUF_STEP - 1) / BUF_STEP * BUF_STEP;
+	struct rcp_chunk_buf *b = malloc(sizeof(*b) + (cap ? cap : BUF_STEP));
+	if (b)
+		b->cap = cap ? cap : BUF_STEP;
+	return b;
+}
+
+/* Reads chunk c into a buffer of stream s; returns how many bytes it got
+ * (fewer than c->len after a warning, when the file shrank or failed). */
+static size_t read_chunk(struct rcp_streams *ss, struct rcp_stream *s,
+			 const struct rcp_chunk_ref *c)
+{
+	s->buf = take_buf(ss, c->len);
+	if (!s->buf) {
+		rcp_warn(ss->diag, "%s: thread %u chunk %llu: out of memory, %u bytes of events skipped",
+			 ss->name, c->tid, (unsigned long long)c->seq, c->len);
+		return 0;
+	}
+	size_t got = 0;
+	while (got < c->len) {
+		ssize_t r = pread(c->fd, s->buf->bytes + got, c->len - got,
+				  (off_t)(c->off + got));
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		rcp_warn(ss->diag, "%s: thread %u chunk %llu: cannot read: %s, %zu of %u bytes of events read",
+			 ss->name, c->tid, (unsigned long long)c->seq,
+			 r < 0 ? strerror(errno) : "end of file", got, c->len);
+		break;
+	}
+	return got;
+}
+
 static void open_chunk(struct rcp_streams *ss, struct rcp_stream *s)
 {
+	static const uint8_t none[1];
 	const struct rcp_chunk_ref *c = &ss->chunks[s->first + s->cur];
 
-	s->p = c->data;
-	s->end = c->data + c->len;
+	retire(ss, s);
+	if (c->data) {
+		s->p = c->data;
+		s->end = c->data + c->len;
+	} else {
+		size_t got = read_chunk(ss, s, c);
+		s->p = s->buf ? s->buf->bytes : none;
+		s->end = s->p + got;
+	}
+	s->start = s->p;
 	s->st.ts = c->base_ts;
 	s->st.prev_addr = 0;
 }
@@ -57,12 +130,12 @@ void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s)
 			if (!last)
 				rcp_warn(ss->diag, "%s: thread %u chunk %llu: event cut short at byte %zu of %u, dropped",
 					 ss->name, s->tid, (unsigned long long)c->seq,
-					 (size_t)(at - c->data), c->len);
+					 (size_t)(at - s->start), c->len);
 		} else if (r == RCP_DEC_UNKNOWN || r == RCP_DEC_BAD) {
 			rcp_warn(ss->diag, "%s: thread %u chunk %llu: %s event kind %u at byte %zu, rest of chunk skipped",
 				 ss->name, s->tid, (unsigned long long)c->seq,
 				 r == RCP_DEC_UNKNOWN ? "unknown" : "damaged",
-				 *at, (size_t)(at - c->data));
+				 *at, (size_t)(at - s->start));
 		}
 		if (last) {
 			s->done = 1;
@@ -138,8 +211,31 @@ out:
 	return rc;
 }
 
+static void free_bufs(struct rcp_chunk_buf *b)
+{
+	while (b) {
+		struct rcp_chunk_buf *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+void rcp_streams_recycle(struct rcp_streams *ss)
+{
+	while (ss->retired) {
+		struct rcp_chunk_buf *b = ss->retired;
+		ss->retired = b->next;
+		b->next = ss->spare;
+		ss->spare = b;
+	}
+}
+
 void rcp_streams_free(struct rcp_streams *ss)
 {
+	for (size_t i = 0; i < ss->n; i++)
+		free(ss->s[i].buf);
+	free_bufs(ss->retired);
+	free_bufs(ss->spare);
 	free(ss->chunks);
 	free(ss->s);
 	memset(ss, 0, sizeof(*ss));

@@ -2,7 +2,8 @@
  * each decoded lazily by a cursor, and the k-way merge of all streams by ts.
  *
  * Memory is proportional to chunks and streams: a cursor holds one decoded
- * event and a position in the mapping, never a list of events.
+ * event and its chunk's bytes (a mapping, or a buffer the chunk was read
+ * into from the file), never a list of events.
  */
 #ifndef RCPROF_STREAMS_H
 #define RCPROF_STREAMS_H
@@ -11,16 +12,26 @@
 #include "dump_file.h"
 #include "util.h"
 
+/* A chunk read from the file.  Events handed out point into it (a STRING's
+ * bytes, a STACK's frames), so a buffer its stream has left is retired,
+ * and reused only after rcp_streams_recycle. */
+struct rcp_chunk_buf {
+	struct rcp_chunk_buf *next;
+	size_t cap;
+	uint8_t bytes[];
+};
+
 struct rcp_stream {
 	uint32_t tid;
 	uint16_t nest;
 	size_t first, nchunks;      /* in rcp_streams.chunks */
 	/* cursor */
 	size_t cur;                 /* chunk being decoded, relative to first */
-	const uint8_t *p, *end;
+	const uint8_t *start, *p, *end;     /* the chunk's bytes */
 	struct rcp_dec_state st;
 	struct rcp_event ev;        /* the head event, valid unless done */
 	int done;
+	struct rcp_chunk_buf *buf;  /* the chunk's bytes, when read */
 };
 
 struct rcp_streams {
@@ -32,6 +43,8 @@ struct rcp_streams {
 	struct rcp_stream *s;           /* sorted by (tid, nest) */
 	uint64_t cut_events;            /* events dropped at a chunk's end */
 	uint64_t gaps;                  /* chunks missing (seq gaps) */
+	struct rcp_chunk_buf *retired;  /* left by their streams */
+	struct rcp_chunk_buf *spare;    /* free for the next chunk read */
 };
 
 /* Groups the chunks of d (keeping the longest copy of each chunk) and
@@ -39,6 +52,9 @@ struct rcp_streams {
 int rcp_streams_build(struct rcp_streams *ss, const struct rcp_dump *d,
 		      struct rcp_diag *diag);
 void rcp_streams_free(struct rcp_streams *ss);
+/* No event handed out before is in use any more: the buffers of chunks
+ * the streams have left since are reused.  The merge calls it. */
+void rcp_streams_recycle(struct rcp_streams *ss);
 /* Moves stream s to its next event (s->done when there is none). */
 void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s);
 
@@ -66,12 +82,13 @@ struct rcp_merge {
 };
 
 int rcp_merge_init(struct rcp_merge *m, struct rcp_streams *ss);
-/* The next event in ts order, or NULL.  The pointer is valid until the
- * next call. */
+/* The next event in ts order, or NULL.  The pointer, and the bytes the
+ * event points to, are valid until the next call. */
 const struct rcp_event *rcp_merge_next(struct rcp_merge *m);
 /* Copies the next events with ts < until to out[], up to max; sets *end
  * when there are no more (the first one not < until is consumed, as by
- * rcp_merge_next).  Returns how many. */
+ * rcp_merge_next).  Returns how many.  The events of the previous call,
+ * and the bytes they point to, are not valid any more. */
 size_t rcp_merge_fill(struct rcp_merge *m, struct rcp_event *out, size_t max,
 		      uint64_t until, int *end);
 /* The run of the stream that gave the last event handed out, for a caller

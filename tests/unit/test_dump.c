@@ -311,6 +311,86 @@ START_TEST(test_ring_adds_chunks)
 }
 END_TEST
 
+/* The JSON report of a, with the dump's name replaced (it is part of the
+ * report). */
+static char *json_of(struct rcp_analysis *a)
+{
+	struct rcp_report r;
+	char *buf = NULL;
+	size_t len = 0;
+
+	free(a->dump.path);
+	a->dump.path = strdup("d.bin");
+	ck_assert_int_eq(rcp_report_build(&r, a), 0);
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	rcp_emit_json(f, &r, 1);
+	fclose(f);
+	rcp_report_free(&r);
+	return buf;
+}
+
+/* A dump file's chunks are read into recycled buffers (streams.c), and
+ * the events of a batch point into them: two threads whose events
+ * alternate chunk by chunk, each chunk defining the type name and stack
+ * its own objects and blocks use, must give the report they give when
+ * the dump is read from memory - every name and frame intact although a
+ * batch of events spans dozens of chunks. */
+START_TEST(test_file_chunks_like_memory)
+{
+	char dir[64], path[128];
+	struct dg g;
+	struct dgc c;
+	struct rcp_analysis a;
+	uint8_t *copy;
+
+	dg_init(&g, 0);
+	dg_process(&g, 7, "/usr/bin/victim");
+	for (uint64_t i = 0; i < 300; i++) {
+		for (uint32_t t = 7; t <= 8; t++) {
+			uint64_t ts = 1000 * (i + 1) + (t - 7) * 10;
+			uint64_t id = 2 * i + (t - 7) + 1;
+			uint64_t ips[3] = { 0x400000 + 0x40 * id, 0x500000 + id,
+					    0x600000 };
+			char name[32];
+			snprintf(name, sizeof(name), "type-%u-%llu", t,
+				 (unsigned long long)i);
+			dgc_begin(&c, t, i, ts);
+			dgc_string(&c, ts + 1, id, name);
+			dgc_stack(&c, ts + 2, id, 3, ips);
+			dgc_malloc(&c, ts + 3, 0x10000000 + 0x100 * id, 16 + id, id);
+			dgc_rc_new(&c, ts + 4, 0x20000010 + 0x100 * id, 32, id, 1,
+				   id, 16);
+			dg_chunk(&g, &c);
+		}
+	}
+	dg_end(&g, RCP_END_EXIT, 0, 1000000);
+
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.events, 4 * 600);
+	char *from_memory = json_of(&a);
+	rcp_analysis_free(&a);
+	free(copy);
+
+	au_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/d.bin", dir);
+	ck_assert_int_eq(dg_write_file(path, g.buf, g.len), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
+	ck_assert_uint_eq(a.events, 4 * 600);
+	ck_assert_uint_eq(a.diag.nwarnings, 0);
+	char *from_file = json_of(&a);
+	rcp_analysis_free(&a);
+
+	ck_assert_ptr_nonnull(strstr(from_file, "type-8-299"));
+	ck_assert_msg(strcmp(from_file, from_memory) == 0,
+		      "the report of the file differs from the one of memory");
+	free(from_file);
+	free(from_memory);
+	dg_free(&g);
+	au_rmdir(dir);
+}
+END_TEST
+
 /* Truncating the ring file at every offset never crashes. */
 START_TEST(test_ring_truncated)
 {
@@ -359,6 +439,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, test_end_counts_mismatch);
 	tcase_add_test(tc, test_ring_adds_chunks);
 	tcase_add_test(tc, test_ring_truncated);
+	tcase_add_test(tc, test_file_chunks_like_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }
