@@ -29,6 +29,8 @@ static const char *const kind_names[RCP_EV__COUNT] = {
 	[RCP_EV_FORK] = "fork",
 	[RCP_EV_SIGNAL] = "signal",
 	[RCP_EV_LOST] = "lost",
+	[RCP_EV_RC_NEW_BLOCK] = "rc_new_block",
+	[RCP_EV_RC_FREE_BLOCK] = "rc_free_block",
 };
 
 const char *rcp_kind_name(unsigned kind)
@@ -101,7 +103,12 @@ enum rcp_dec_result rcp_decode(const uint8_t **pp, const uint8_t *end,
 		ADDR(&ev->addr);
 		U(&ev->stack);
 		break;
+	case RCP_EV_RC_FREE_BLOCK:
+		ADDR(&ev->addr);
+		U(&ev->header);
+		break;
 	case RCP_EV_RC_NEW:
+	case RCP_EV_RC_NEW_BLOCK:
 		ADDR(&ev->addr);
 		U(&ev->size);
 		U(&ev->str);

@@ -60,7 +60,12 @@ static void print_event(FILE *f, const struct rcp_event *ev)
 		fprintf(f, " addr=0x%" PRIx64 " stack=%" PRIu64, ev->addr,
 			ev->stack);
 		break;
+	case RCP_EV_RC_FREE_BLOCK:
+		fprintf(f, " obj=0x%" PRIx64 " header=%" PRIu64, ev->addr,
+			ev->header);
+		break;
 	case RCP_EV_RC_NEW:
+	case RCP_EV_RC_NEW_BLOCK:
 		fprintf(f, " obj=0x%" PRIx64 " size=%" PRIu64 " type=%" PRIu64
 			" count=%" PRId64 " stack=%" PRIu64 " header=%" PRIu64,
 			ev->addr, ev->size, ev->str, ev->count, ev->stack, ev->header);
@@ -179,6 +184,12 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		rcp_heap_release(&a->heap, ev->addr, &w);
 		rcp_heap_realloc_from(&a->heap, ev->addr, &w);
 		break;
+	case RCP_EV_RC_NEW_BLOCK:
+		/* the calloc of the object's block, then the object */
+		rc = rcp_heap_alloc(&a->heap, ev->addr - ev->header,
+				    ev->header + ev->size, &w);
+		w.seq = a->seq++;
+		/* fall through */
 	case RCP_EV_RC_NEW:
 		rcobj_on_new(a->rc, ev->addr, ev->size,
 			     rcp_strtab_canon(&a->strs, ev->str), ev->count, &w);
@@ -192,6 +203,12 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		break;
 	case RCP_EV_RC_FREE:
 		rcobj_on_free(a->rc, ev->addr, &w);
+		break;
+	case RCP_EV_RC_FREE_BLOCK:
+		/* the object's free, then its block's */
+		rcobj_on_free(a->rc, ev->addr, &w);
+		w.seq = a->seq++;
+		rcp_heap_release(&a->heap, ev->addr - ev->header, &w);
 		break;
 	case RCP_EV_EDGE:
 		rcobj_on_edge(a->rc, ev->addr, ev->slot_off,
@@ -244,7 +261,7 @@ static int dispatch(struct rcp_analysis *a, const struct rcp_event *ev)
 		break;
 	case RCP_EV_LOST:
 		if (ev->id == RCP_EV_RC_RETAIN || ev->id == RCP_EV_RC_RELEASE ||
-		    ev->id == RCP_EV_RC_NEW)
+		    ev->id == RCP_EV_RC_NEW || ev->id == RCP_EV_RC_NEW_BLOCK)
 			rcobj_on_lost(a->rc);
 		if (ev->id < RCP_EV__COUNT)
 			a->lost[ev->id] += ev->n;
@@ -294,11 +311,16 @@ static void prefetch(struct rcp_analysis *a, const struct rcp_event *ev)
 		rcp_heap_prefetch(&a->heap, ev->addr);
 		break;
 	case RCP_EV_RC_NEW:
+	case RCP_EV_RC_NEW_BLOCK:
 		rcobj_prefetch(a->rc, ev->addr, 1);
 		rcp_heap_prefetch(&a->heap, ev->addr - ev->header);
 		break;
 	case RCP_EV_RC_FREE:
 		rcobj_prefetch(a->rc, ev->addr, 1);
+		break;
+	case RCP_EV_RC_FREE_BLOCK:
+		rcobj_prefetch(a->rc, ev->addr, 1);
+		rcp_heap_prefetch(&a->heap, ev->addr - ev->header);
 		break;
 	case RCP_EV_RC_RETAIN:
 	case RCP_EV_RC_RELEASE:
@@ -318,6 +340,7 @@ static void prefetch2(struct rcp_analysis *a, const struct rcp_event *ev)
 	case RCP_EV_RC_RETAIN:
 	case RCP_EV_RC_RELEASE:
 	case RCP_EV_RC_FREE:
+	case RCP_EV_RC_FREE_BLOCK:
 		rcobj_prefetch_obj(a->rc, ev->addr);
 		break;
 	case RCP_EV_EDGE:

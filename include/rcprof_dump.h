@@ -74,8 +74,9 @@
 
 #define RCP_DUMP_MAGIC "RCPROFD\n"       /* 8 bytes, no NUL */
 #define RCP_RING_MAGIC "RCPROFR\n"
-#define RCP_FORMAT_VERSION 2u
-/* Readers also take version 1 dumps: version 2 added FREE_STACK. */
+#define RCP_FORMAT_VERSION 3u
+/* Readers also take version 1 and 2 dumps: version 2 added FREE_STACK,
+ * version 3 RC_NEW_BLOCK and RC_FREE_BLOCK. */
 #define RCP_FORMAT_VERSION_MIN 1u
 
 struct rcp_file_header {
@@ -233,6 +234,13 @@ struct rcp_ring_slot {
  *                 recorded, e.g. nested more than one signal deep)
  *   FREE_STACK    addr, u stack  a FREE with the stack of the free call
  *                 (RCPROF_FREE_STACKS=1; version 2)
+ *   RC_NEW_BLOCK  as RC_NEW, and the object's heap block (obj - header,
+ *                 header + size bytes, allocated with calloc) was
+ *                 obtained for it and not recorded on its own: the event
+ *                 stands for that MALLOC too (version 3; librc.so)
+ *   RC_FREE_BLOCK addr obj, u header: RC_FREE, and then the object's
+ *                 block (obj - header) freed, not recorded on its own
+ *                 (version 3; librc.so)
  *
  * Unknown kinds cannot be skipped (no length): the reader stops decoding
  * that chunk with a warning.  New kinds need a format version bump.
@@ -258,7 +266,9 @@ enum rcp_event_kind {
 	RCP_EV_SIGNAL = 18,
 	RCP_EV_LOST = 19,
 	RCP_EV_FREE_STACK = 20,
-	RCP_EV__COUNT = 21,
+	RCP_EV_RC_NEW_BLOCK = 21,
+	RCP_EV_RC_FREE_BLOCK = 22,
+	RCP_EV__COUNT = 23,
 };
 
 enum rcp_alloc_flavor {

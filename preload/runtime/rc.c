@@ -54,7 +54,10 @@ RCPROF_API void *rc_new(size_t size, const char *type, void (*dtor)(void *obj))
 		errno = ENOMEM;
 		return NULL;
 	}
-	struct rc_header *h = calloc(1, sizeof(*h) + size);
+	const struct rcprof_observer *o = rc_observer();
+	int own_blocks = o && RCPROF_OBSERVER_HAS(o, block_free);
+	struct rc_header *h = own_blocks ? o->block_alloc(sizeof(*h) + size) :
+					   calloc(1, sizeof(*h) + size);
 	if (!h)
 		return NULL;
 	atomic_init(&h->count, 1);
@@ -62,8 +65,10 @@ RCPROF_API void *rc_new(size_t size, const char *type, void (*dtor)(void *obj))
 	h->type = type;
 	h->size = size;
 	void *obj = h + 1;
-	const struct rcprof_observer *o = rc_observer();
-	if (o)
+	if (own_blocks)
+		o->on_new_block(obj, h, size, type, 1,
+				__builtin_return_address(0));
+	else if (o)
 		o->on_new(obj, h, size, type, 1, __builtin_return_address(0));
 	return obj;
 }
@@ -99,6 +104,10 @@ static void rc_release_from(void *obj, void *caller)
 		return;
 	if (h->dtor)
 		h->dtor(obj);
+	if (o && RCPROF_OBSERVER_HAS(o, block_free)) {
+		o->block_free(obj, h, caller);
+		return;
+	}
 	if (o)
 		o->on_free(obj, caller);
 	free(h);

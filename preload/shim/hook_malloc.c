@@ -77,6 +77,30 @@ static inline uint32_t free_stack(struct shim_thread *t, int lvl)
 	return shim_g.free_stacks ? heap_call_stack(t, lvl) : 0;
 }
 
+/* ---- librc's object blocks ------------------------------------------------------ */
+
+/* The real calloc and free, nothing recorded: the object's RC_NEW_BLOCK
+ * and RC_FREE_BLOCK stand for them (hook_rc.c).  Before dlsym has found
+ * the real functions, the bootstrap heap, as the hooks do. */
+void *shim_block_alloc(size_t n)
+{
+	if (shim_unlikely(need_boot((void *)shim_real.calloc)))
+		return boot_alloc(n, 16);
+	return shim_real.calloc(1, n);
+}
+
+void shim_block_free(void *p)
+{
+	if (!p || shim_unlikely(boot_owns(p)))
+		return;
+	if (shim_unlikely(!shim_real.free)) {
+		shim_resolve();
+		if (!shim_real.free)
+			return;         /* cannot happen after dlsym: leak */
+	}
+	shim_real.free(p);
+}
+
 /* ---- the hooks ------------------------------------------------------------------ */
 
 SHIM_EXPORT void *malloc(size_t n)

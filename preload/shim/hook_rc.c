@@ -53,7 +53,37 @@ static void obs_new(void *obj, void *block, size_t size, const char *type,
 		    long count, void *caller)
 {
 	(void)caller;
-	RC_HOOK(shim_rec_rc_new(t, lvl, obj, block, size, type, count, 0));
+	RC_HOOK(shim_rec_rc_new(t, lvl, obj, block, size, type, count, 0, 0));
+}
+
+/* librc's blocks (rcprof_observer.h): allocated and freed without heap
+ * events of their own; RC_NEW_BLOCK and RC_FREE_BLOCK stand for them. */
+static void *obs_block_alloc(size_t n)
+{
+	return shim_block_alloc(n);
+}
+
+static void obs_new_block(void *obj, void *block, size_t size,
+			  const char *type, long count, void *caller)
+{
+	(void)caller;
+	RC_HOOK(shim_rec_rc_new(t, lvl, obj, block, size, type, count, 0, 1));
+}
+
+/* The free's rule (hook_malloc.c): recorded before the block is
+ * released, inside the same guard. */
+static void obs_block_free(void *obj, void *block, void *caller)
+{
+	(void)caller;
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	if (lvl >= 0) {
+		int *ep = shim_errno(t), e = *ep;
+		shim_rec_rc_free_block(t, lvl, obj, block);
+		*ep = e;
+	}
+	shim_block_free(block);
+	shim_leave(t);
 }
 
 static void obs_retain(void *obj, long count_after, const char *type,
@@ -116,12 +146,15 @@ SHIM_EXPORT const struct rcprof_observer rcprof__observer = {
 	.on_edge = obs_edge,
 	.stamp = obs_stamp,
 	.on_release_at = obs_release_at,
+	.block_alloc = obs_block_alloc,
+	.on_new_block = obs_new_block,
+	.block_free = obs_block_free,
 };
 
 SHIM_EXPORT void rcprof_note_new(const void *obj, size_t size,
 				 const char *type, long refcount)
 {
-	RC_HOOK(shim_rec_rc_new(t, lvl, obj, NULL, size, type, refcount, 1));
+	RC_HOOK(shim_rec_rc_new(t, lvl, obj, NULL, size, type, refcount, 1, 0));
 }
 
 SHIM_EXPORT void rcprof_note_retain(const void *obj)

@@ -7,6 +7,10 @@
 /* Resolve the real functions with dlsym(RTLD_NEXT) (idempotent). */
 void shim_resolve(void);
 extern int shim_resolving;      /* dlsym running: allocate from bootstrap */
+/* hook_malloc.c: librc's object blocks, calloc(1, n) and free without
+ * heap events (RC_NEW_BLOCK and RC_FREE_BLOCK stand for them). */
+void *shim_block_alloc(size_t n);
+void shim_block_free(void *p);
 /* hook_signal.c: take the fatal signals left at SIG_DFL (constructor);
  * the forked child's side of that state. */
 void shim_signals_install(void);

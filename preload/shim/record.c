@@ -276,20 +276,23 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 
 void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 		     const void *block, size_t size, const char *type,
-		     long count, int from_note)
+		     long count, int from_note, int own_block)
 {
-	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_NEW);
+	unsigned kind = own_block ? RCP_EV_RC_NEW_BLOCK : RCP_EV_RC_NEW;
+	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
 	uint32_t stack;
-	/* librc's rc_new: the object's block is the one this thread's last
-	 * recorded allocation obtained (and it has not freed it since).  That
-	 * event's stamp was taken, fenced, after the block was acquired, and
-	 * rc_new only initialized it since: the object is born at that stamp
-	 * (the stream's last, or a later one), no second TSC read needed.
-	 * rcprof_note_new passes no block: fenced. */
-	int own_block = lvl == 0 && block && block == t->last_block;
-	if (own_block && t->last_stack)
+	/* librc's rc_new without block_alloc (an older librc): the object's
+	 * block is the one this thread's last recorded allocation obtained
+	 * (and it has not freed it since).  That event's stamp was taken,
+	 * fenced, after the block was acquired, and rc_new only initialized
+	 * it since: the object is born at that stamp (the stream's last, or
+	 * a later one), no second TSC read needed.  RC_NEW_BLOCK and
+	 * rcprof_note_new: stamped here, fenced, after the block was
+	 * obtained. */
+	int last_block = lvl == 0 && block && !own_block && block == t->last_block;
+	if (last_block && t->last_stack)
 		stack = t->last_stack;  /* librc's calloc just captured it */
 	else
 		stack = capture_stack(t, lvl, s, __builtin_return_address(0));
@@ -299,8 +302,8 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (from_note && atomic_load_acquire(&shim_g.nsuspect) &&
 	    shim_is_suspect_type(type))
 		shim_addrset_add(&shim_g.suspect_objs, (uintptr_t)obj);
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_NEW,
-				   own_block ? s->prev_ts : shim_now(), 72);
+	uint8_t *w = shim_ev_begin(R, s, kind,
+				   last_block ? s->prev_ts : shim_now(), 72);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_u(w, size);
 	w = shim_put_u(w, tid);
@@ -338,6 +341,21 @@ void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj)
 	shim_ev_commit(R, s, w);
 	if (lvl == 0)
 		t->last_rc_free = obj;
+	after_event(t, lvl, s);
+}
+
+/* Stamped as RC_FREE, before the block is released (as a FREE is). */
+void shim_rec_rc_free_block(struct shim_thread *t, int lvl, const void *obj,
+			    const void *block)
+{
+	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_FREE_BLOCK);
+	if (!s)
+		return;
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE_BLOCK, shim_now_rc(),
+				   48);
+	w = shim_put_addr(s, w, (uintptr_t)obj);
+	w = shim_put_u(w, (uint64_t)((uintptr_t)obj - (uintptr_t)block));
+	shim_ev_commit(R, s, w);
 	after_event(t, lvl, s);
 }
 

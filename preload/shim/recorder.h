@@ -154,15 +154,20 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack);
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 		      uint64_t ts_before, void *p, size_t n, uint32_t stack);
+/* RC_NEW; RC_NEW_BLOCK when own_block: block was allocated for the
+ * object without a heap event (shim_block_alloc). */
 void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 		     const void *block, size_t size, const char *type,
-		     long count, int from_note);
+		     long count, int from_note, int own_block);
 /* RC_RETAIN or RC_RELEASE; ts is the event's stamp when the caller took
  * it (a release, before its decrement), 0 to stamp it now. */
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 		       const void *obj, int64_t count_after, uint32_t depth,
 		       uint64_t ts);
 void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj);
+/* RC_FREE_BLOCK: the object's free, and its block's (about to happen). */
+void shim_rec_rc_free_block(struct shim_thread *t, int lvl, const void *obj,
+			    const void *block);
 void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
 		   const void *slot, const void *target);
 void shim_rec_string_event(struct shim_thread *t, int lvl, unsigned kind,

@@ -21,7 +21,8 @@ KINDS = {1: "MALLOC", 2: "FREE", 3: "REALLOC_FROM", 4: "REALLOC_TO",
          5: "RC_NEW", 6: "RC_RETAIN", 7: "RC_RELEASE", 8: "RC_FREE",
          9: "EDGE", 10: "SUSPECT", 11: "SNAPSHOT", 12: "STACK",
          13: "STRING", 14: "MODULE", 15: "MODULE_UNMAP", 16: "THREAD",
-         17: "FORK", 18: "SIGNAL", 19: "LOST", 20: "FREE_STACK"}
+         17: "FORK", 18: "SIGNAL", 19: "LOST", 20: "FREE_STACK",
+         21: "RC_NEW_BLOCK", 22: "RC_FREE_BLOCK"}
 
 
 class Cut(Exception):
@@ -138,7 +139,8 @@ def decode_chunk(base, b, emit):
             elif k in (2, 3, 8): f = [addr()]
             elif k == 4: f = [addr(), U(), U()]
             elif k == 20: f = [addr(), U()]
-            elif k == 5: f = [addr(), U(), U(), S(), U(), U()]
+            elif k in (5, 21): f = [addr(), U(), U(), S(), U(), U()]
+            elif k == 22: f = [addr(), U()]
             elif k in (6, 7): f = [addr(), S(), U()]
             elif k == 9:
                 f = [addr(), S(), U()]
@@ -175,7 +177,7 @@ def decode_chunk(base, b, emit):
     return None
 
 
-STACK_FIELD = {1: 2, 4: 2, 5: 4, 6: 2, 7: 2}   # kind: index of the stack id
+STACK_FIELD = {1: 2, 4: 2, 5: 4, 6: 2, 7: 2, 21: 4}   # kind: index of the stack id
 
 
 def print_stacks(d):

@@ -19,7 +19,7 @@ for mode in single threaded; do
 	expect_eq "PARENT path" "$(wfield "$child" 'd["parent"]["path"]')" "$TMP/$parent"
 	expect_eq "child END" "$(wfield "$child" '(d["ends"][0]["how"], d["ends"][0]["status"])')" "(1, 3)"
 	expect_eq "FORK event" "$(wfield "$parent" 'd["counts"].get("FORK")')" 1
-	expect_eq "child RC_NEW" "$(wfield "$child" 'd["counts"].get("RC_NEW")')" 1
+	expect_eq "child RC_NEW_BLOCK" "$(wfield "$child" 'd["counts"].get("RC_NEW_BLOCK")')" 1
 done
 
 same_run exec "$PROGS/execer"

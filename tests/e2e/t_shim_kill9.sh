@@ -23,7 +23,7 @@ for ring in 8192 16; do
 import json, sys
 n = int(sys.argv[1]); d = json.load(open(sys.argv[2]))
 c = d["counts"]
-ok = c.get("MALLOC", 0) >= n and c.get("RC_NEW", 0) >= n and c.get("RC_FREE", 0) >= n
+ok = c.get("MALLOC", 0) >= n and c.get("RC_NEW_BLOCK", 0) >= n and c.get("RC_FREE_BLOCK", 0) >= n
 ok = ok and not d["gaps"] and not d["problems"] and d["truncated"]
 if not ok:
     print("printed", n, "decoded", c, "gaps", d["gaps"], d["problems"]); sys.exit(1)

@@ -24,13 +24,13 @@ MODES
 
 # The atexit handler's allocations are in the dump (it runs before the
 # final drain) - and a late leak is reported.
-expect_eq "atexit events" "$(wfield "$(one_dump ex_atexit)" 'd["counts"].get("RC_NEW")')" 2
+expect_eq "atexit events" "$(wfield "$(one_dump ex_atexit)" 'd["counts"].get("RC_NEW_BLOCK")')" 2
 
 same_run threads "$PROGS/threads" 4 3000
 d=$(one_dump threads)
 check_dump "$d"
 # 4 threads x 3000 rc_new, each realloc'd block: exact counts.
-expect_eq "threads RC_NEW" "$(wfield "$d" 'd["counts"]["RC_NEW"]')" 12000
+expect_eq "threads RC_NEW_BLOCK" "$(wfield "$d" 'd["counts"]["RC_NEW_BLOCK"]')" 12000
 expect_eq "threads REALLOC_TO" "$(wfield "$d" 'd["counts"]["REALLOC_TO"]')" 12000
 expect_eq "threads THREAD" "$(wfield "$d" 'd["counts"]["THREAD"]')" 5
 if [ -x "$BUILD/rcprof-report" ]; then

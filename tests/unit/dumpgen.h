@@ -219,6 +219,29 @@ static DG_UNUSED void dgc_rc_free(struct dgc *c, uint64_t ts, uint64_t obj)
 	dgc_addr(c, obj);
 }
 
+/* librc's objects with their blocks (RC_NEW_BLOCK, RC_FREE_BLOCK) */
+static DG_UNUSED void dgc_rc_new_block(struct dgc *c, uint64_t ts,
+				       uint64_t obj, uint64_t size,
+				       uint64_t type, int64_t count,
+				       uint64_t stack, uint64_t header)
+{
+	dgc_ev(c, RCP_EV_RC_NEW_BLOCK, ts);
+	dgc_addr(c, obj);
+	dgc_u(c, size);
+	dgc_u(c, type);
+	dgc_s(c, count);
+	dgc_u(c, stack);
+	dgc_u(c, header);
+}
+
+static DG_UNUSED void dgc_rc_free_block(struct dgc *c, uint64_t ts,
+					uint64_t obj, uint64_t header)
+{
+	dgc_ev(c, RCP_EV_RC_FREE_BLOCK, ts);
+	dgc_addr(c, obj);
+	dgc_u(c, header);
+}
+
 static DG_UNUSED void dgc_edge(struct dgc *c, uint64_t ts, uint64_t owner,
 			       int64_t slot_off, uint64_t target)
 {

@@ -136,9 +136,9 @@ START_TEST(test_bad_magic_and_version)
 	rcp_analysis_free(&a);
 	free(copy);
 	g.buf[0] = 'R';
-	/* versions 1 (no FREE_STACK yet) and 2 are read, 0 and 3 are not */
+	/* versions 1 (no FREE_STACK yet) to 3 are read, 0 and 4 are not */
 	static const struct { uint8_t version; int ok; } v[] = {
-		{ 0, 0 }, { 1, 1 }, { 2, 1 }, { 3, 0 },
+		{ 0, 0 }, { 1, 1 }, { 2, 1 }, { 3, 1 }, { 4, 0 },
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		g.buf[8] = v[i].version;
@@ -391,6 +391,118 @@ START_TEST(test_file_chunks_like_memory)
 }
 END_TEST
 
+/* The text report of a without its summary line (the event count). */
+static char *text_of(struct rcp_analysis *a)
+{
+	struct rcp_report r;
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(rcp_report_build(&r, a), 0);
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	rcp_emit_text(f, &r);
+	fclose(f);
+	rcp_report_free(&r);
+	char *line = strstr(buf, "summary: ");
+	ck_assert_ptr_nonnull(line);
+	char *eol = strchr(line, '\n');
+	ck_assert_ptr_nonnull(eol);
+	memmove(line, eol + 1, strlen(eol + 1) + 1);
+	return buf;
+}
+
+/* One history, recorded with librc's blocks folded into the objects'
+ * events (RC_NEW_BLOCK, RC_FREE_BLOCK) or as calloc + RC_NEW and RC_FREE
+ * + free: a freed object, its block reused by a plain malloc, a cycle,
+ * an object never released, a release after the free, a plain leak.  The
+ * reports are the same, and the folded blocks are in the heap model. */
+static void history(struct dg *g, int folded)
+{
+	struct dgc c;
+	uint64_t ips[] = { 0x401000, 0x402000 };
+	/* objects: 0x1020 (block 0x1000), 0x2020, 0x3020, 0x4020 */
+	dg_init(g, 0);
+	dg_process(g, 9, "/usr/bin/app");
+	dgc_begin(&c, 9, 0, 0);
+	dgc_string(&c, 1, 1, "node");
+	dgc_stack(&c, 1, 5, 2, ips);
+	for (uint64_t i = 1; i <= 4; i++) {
+		if (folded) {
+			dgc_rc_new_block(&c, 10 * i, 0x1000 * i + 0x20, 48, 1,
+					 1, 5, 32);
+		} else {
+			dgc_malloc(&c, 10 * i, 0x1000 * i, 80, 5);
+			dgc_rc_new(&c, 10 * i + 1, 0x1000 * i + 0x20, 48, 1, 1,
+				   5, 32);
+		}
+	}
+	/* a cycle 0x2020 <-> 0x3020, then the outside references dropped */
+	dgc_edge(&c, 100, 0x2020, 0x2028, 0x3020);
+	dgc_rc_count(&c, RCP_EV_RC_RETAIN, 101, 0x3020, 2, 0);
+	dgc_edge(&c, 102, 0x3020, 0x3028, 0x2020);
+	dgc_rc_count(&c, RCP_EV_RC_RETAIN, 103, 0x2020, 2, 0);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 104, 0x2020, 1, 5);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 105, 0x3020, 1, 5);
+	/* 0x1020 dies; its block comes back from malloc */
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 110, 0x1020, 0, 0);
+	if (folded) {
+		dgc_rc_free_block(&c, 111, 0x1020, 32);
+	} else {
+		dgc_rc_free(&c, 111, 0x1020);
+		dgc_free(&c, 111, 0x1000);
+	}
+	dgc_malloc(&c, 120, 0x1000, 64, 5);     /* a plain leak */
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 130, 0x1020, -1, 5);
+	/* 0x4020: never released */
+	dg_chunk(g, &c);
+	dg_end(g, RCP_END_EXIT, 0, 1000);
+}
+
+START_TEST(test_folded_blocks)
+{
+	struct dg g;
+	struct rcp_analysis a;
+	struct rcp_report r;
+	uint8_t *copy;
+
+	history(&g, 0);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	char *separate = text_of(&a);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+
+	history(&g, 1);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.diag.nwarnings, 0);
+	ck_assert_uint_eq(a.counts[RCP_EV_RC_NEW_BLOCK], 4);
+	ck_assert_uint_eq(a.counts[RCP_EV_RC_FREE_BLOCK], 1);
+	/* the live objects' blocks are heap blocks; the freed one was
+	 * released and allocated again */
+	ck_assert_ptr_nonnull(rcp_heap_find(&a.heap, 0x4000));
+	ck_assert_ptr_nonnull(rcp_heap_find(&a.heap, 0x1000));
+	ck_assert_int_eq(rcp_report_build(&r, &a), 0);
+	ck_assert_uint_eq(r.sum.rc_objects, 4);
+	ck_assert_uint_eq(r.sum.cycles, 1);
+	ck_assert_uint_eq(r.sum.unreleased_objects, 1);
+	ck_assert_uint_eq(r.sum.errors, 1);     /* the release after the free */
+	ck_assert_uint_eq(r.sum.leaked_blocks, 1);      /* only the malloc */
+	ck_assert_uint_eq(r.sum.leaked_bytes, 64);
+	rcp_report_free(&r);
+	char *folded = text_of(&a);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+
+	ck_assert_msg(strcmp(folded, separate) == 0,
+		      "folded blocks report:\n%s\nseparate events report:\n%s",
+		      folded, separate);
+	free(folded);
+	free(separate);
+}
+END_TEST
+
 /* Truncating the ring file at every offset never crashes. */
 START_TEST(test_ring_truncated)
 {
@@ -440,6 +552,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, test_ring_adds_chunks);
 	tcase_add_test(tc, test_ring_truncated);
 	tcase_add_test(tc, test_file_chunks_like_memory);
+	tcase_add_test(tc, test_folded_blocks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -185,7 +185,9 @@ static int decode_all(const struct rb_dump *d, uint32_t tid, struct ev *out, int
 			case RCP_EV_FREE: case RCP_EV_REALLOC_FROM: case RCP_EV_RC_FREE: A(); break;
 			case RCP_EV_REALLOC_TO: A(); U(); U(); break;
 			case RCP_EV_FREE_STACK: A(); U(); break;
-			case RCP_EV_RC_NEW: A(); U(); U(); S(); U(); U(); break;
+			case RCP_EV_RC_NEW: case RCP_EV_RC_NEW_BLOCK:
+				A(); U(); U(); S(); U(); U(); break;
+			case RCP_EV_RC_FREE_BLOCK: A(); U(); break;
 			case RCP_EV_RC_RETAIN: case RCP_EV_RC_RELEASE: A(); S(); U(); break;
 			case RCP_EV_EDGE: A(); S(); U(); if (e->f[2]) A(); break;
 			case RCP_EV_SUSPECT: case RCP_EV_SNAPSHOT: case RCP_EV_THREAD:
@@ -249,7 +251,7 @@ START_TEST(test_writer_events)
 		       shim_heap_call_stack(t, lvl));
 	shim_rec_alloc(t, lvl, block, 64, RCP_ALLOC_CALLOC,
 		       shim_heap_call_stack(t, lvl));
-	shim_rec_rc_new(t, lvl, obj, block, 32, "widget", 1, 0);
+	shim_rec_rc_new(t, lvl, obj, block, 32, "widget", 1, 0, 0);
 	shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, 2, 0, 0);
 	shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, 1, 1, 0);
 	shim_rec_edge(t, lvl, obj, (char *)obj + 8, (void *)0x10000);
@@ -259,6 +261,11 @@ START_TEST(test_writer_events)
 	shim_rec_free(t, lvl, (void *)0x8000, 0);
 	shim_rec_free(t, lvl, (void *)0x9000, shim_heap_call_stack(t, lvl));
 	shim_rec_rc_free(t, lvl, obj);
+	/* an object whose block has no heap events (librc's block_alloc) */
+	void *obj2 = (void *)((uintptr_t)obj + 0x1000);
+	void *block2 = (void *)((uintptr_t)block + 0x1000);
+	shim_rec_rc_new(t, lvl, obj2, block2, 24, "gadget", 1, 0, 1);
+	shim_rec_rc_free_block(t, lvl, obj2, block2);
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_u(t, lvl, RCP_EV_FORK, 4242);
@@ -307,6 +314,16 @@ START_TEST(test_writer_events)
 	ck_assert_int_eq((int64_t)nw->f[3], 1);
 	ck_assert_uint_eq(nw->f[4], m1->f[2]);          /* calloc's stack reused */
 	ck_assert_uint_eq(nw->f[5], 32);                /* header */
+	const struct ev *nb = find_kind(ev, n, RCP_EV_RC_NEW_BLOCK, 0);
+	ck_assert_uint_eq(nb->f[0], (uintptr_t)obj + 0x1000);
+	ck_assert_uint_eq(nb->f[1], 24);
+	ck_assert_int_eq((int64_t)nb->f[3], 1);
+	ck_assert_uint_ne(nb->f[4], 0);                 /* its own stack */
+	ck_assert_uint_eq(nb->f[5], 32);
+	const struct ev *fb = find_kind(ev, n, RCP_EV_RC_FREE_BLOCK, 0);
+	ck_assert_uint_eq(fb->f[0], (uintptr_t)obj + 0x1000);
+	ck_assert_uint_eq(fb->f[1], 32);                /* header */
+	ck_assert_uint_ge(fb->ts, nb->ts);
 	const struct ev *ty = find_kind(ev, n, RCP_EV_STRING, 0);
 	int found_widget = 0;
 	for (int i = 0; i < n; i++)
@@ -367,7 +384,7 @@ START_TEST(test_writer_suspects)
 	ck_assert_int_eq(shim_is_suspect_type("session"), 1);
 	ck_assert_int_eq(shim_is_suspect_type("sess"), 0);
 	int lvl = shim_enter(t);
-	shim_rec_rc_new(t, lvl, (void *)0x5000, NULL, 8, "session", 1, 1);
+	shim_rec_rc_new(t, lvl, (void *)0x5000, NULL, 8, "session", 1, 1, 0);
 	shim_leave(t);
 	ck_assert_int_eq(shim_addrset_has(&shim_g.suspect_objs, 0x5000), 1);
 	shim_finish(RCP_END_EXIT, 0, 0);
