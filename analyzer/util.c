@@ -69,11 +69,16 @@ const char *rcp_basename(const char *path)
 
 void rcp_advise_huge(void *p, size_t bytes)
 {
-	const uintptr_t huge = 2u << 20;
-	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	const uintptr_t huge = 2u << 20, page = 4096;
+	/* Whole pages around the block: a big malloc block is a mapping of
+	 * its own, and advising only part of it would split it in several,
+	 * which mremap cannot move: every realloc of the block would then
+	 * copy it (glibc falls back to malloc, memcpy, free).  The kernel
+	 * uses huge pages only for the 2 MiB-aligned part anyway. */
+	uintptr_t lo = (uintptr_t)p & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
 
-	if (p && hi > lo)
+	if (p && bytes >= huge)
 		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 

@@ -75,8 +75,8 @@ static inline uint64_t rcp_fnv(uint64_t h, const void *p, size_t n)
 
 const char *rcp_basename(const char *path);
 
-/* Asks for transparent huge pages on the 2 MiB-aligned part of a big,
- * freshly allocated (still untouched) table that is probed at random.
+/* Asks for transparent huge pages for a big, freshly allocated (still
+ * untouched) table that is probed at random.
  * With 4 KiB pages nearly every probe of a table of tens of MiB misses
  * the TLB as well as the cache, and the page walk also delays the
  * replay's prefetches.  The machine's THP mode is "madvise", so nothing
