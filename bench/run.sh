@@ -363,7 +363,10 @@ if [ -n "$M1_EV" ] && [ -z "$(failed an:rcprof)" ]; then
 	wc=$(med an:rcprof-cold wall)
 	AN_RC=$(calc "$M1_EV / $w / 1e6")
 	AN_COLD=$(calc "$M1_EV / $wc / 1e6")
-	cell_an_rc="**$(fmt "$AN_RC" 1) M ev/s** on one core ($pin_note: $M1_EV ev in $(fmt "$w" 3) s wall, $(fmt "$(calc "$M1_EV / $c / 1e6")" 1) M ev per CPU-s; app ops $(fmt "$(calc "$OPS / $w / 1e6")" 1) M/s); without the symbol cache (\`RCPROF_SYMCACHE=off\`, every report inflates glibc's DWARF) **$(fmt "$AN_COLD" 1) M ev/s** ($(fmt "$wc" 3) s); unpinned $(fmt "$(calc "$M1_EV / $wf / 1e6")" 1) M ev/s"
+	# memory: the report's peak RSS beside the size of what it read
+	rss=$(calc "$(med an:rcprof maxrss_kb) / 1024")
+	dump_mb=$(calc "$BY_malloc1 / 1048576")
+	cell_an_rc="**$(fmt "$AN_RC" 1) M ev/s** on one core ($pin_note: $M1_EV ev in $(fmt "$w" 3) s wall, $(fmt "$(calc "$M1_EV / $c / 1e6")" 1) M ev per CPU-s; app ops $(fmt "$(calc "$OPS / $w / 1e6")" 1) M/s); without the symbol cache (\`RCPROF_SYMCACHE=off\`, every report inflates glibc's DWARF) **$(fmt "$AN_COLD" 1) M ev/s** ($(fmt "$wc" 3) s); unpinned $(fmt "$(calc "$M1_EV / $wf / 1e6")" 1) M ev/s; peak RSS $(fmt "$rss" 1) MB for a $(fmt "$dump_mb" 1) MB dump"
 elif [ "$state_rcprof" = ok ]; then
 	if [ $have_report = 0 ]; then cell_an_rc="no rcprof-report"; else cell_an_rc="report failed"; fi
 fi
