@@ -1,9 +1,12 @@
 /* util.c - diagnostics sink and growable arrays (see util.h). */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -65,6 +68,38 @@ const char *rcp_basename(const char *path)
 		return "";
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
+}
+
+void rcp_main_heap_huge(void)
+{
+	const size_t reserve = 64u << 20, block = 96u << 10;
+	/* Grow the heap by the reserve at once, and never give it back (a
+	 * trim would unmap advised pages; the report is a short process). */
+	mallopt(M_TRIM_THRESHOLD, (int)(2 * reserve));
+	mallopt(M_TOP_PAD, (int)reserve);
+	/* Blocks below the mmap threshold come from the heap: the first one
+	 * that does not fit its top makes malloc extend it, by the pad. */
+	void *blocks[8], *first = NULL;
+	int n = 0;
+	const char *brk0 = sbrk(0);
+	while (n < 8) {
+		blocks[n] = malloc(block);
+		if (!blocks[n])
+			break;
+		if (!first)
+			first = blocks[n];
+		n++;
+		if ((const char *)sbrk(0) - brk0 >= (ptrdiff_t)reserve)
+			break;
+	}
+	/* Only a heap that malloc grows with brk (not a sanitizer's own
+	 * allocator): the blocks lie just below the break. */
+	uintptr_t lo = ((uintptr_t)first + 4095) & ~(uintptr_t)4095;
+	uintptr_t hi = (uintptr_t)sbrk(0);
+	if (first && hi > lo && hi - lo <= 2 * reserve)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	while (n > 0)
+		free(blocks[--n]);
 }
 
 void rcp_advise_huge(void *p, size_t bytes)

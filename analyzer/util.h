@@ -82,6 +82,13 @@ const char *rcp_basename(const char *path);
  * replay's prefetches.  The machine's THP mode is "madvise", so nothing
  * happens without asking.  A hint: failure is ignored. */
 void rcp_advise_huge(void *p, size_t bytes);
+/* Transparent huge pages for malloc's main heap (rcprof-report's main):
+ * its many small blocks - the stacks, libdw's tables - then cost a page
+ * fault per 2 MiB instead of per 4 KiB, which on a VM is several
+ * microseconds each.  The heap grows by 64 MiB at once (address space
+ * only: a page is allocated when first touched), and that part is
+ * advised; growth beyond it falls back to small pages. */
+void rcp_main_heap_huge(void);
 
 /* Zeroed anonymous memory starting on a 2 MiB boundary, with transparent
  * huge pages asked for: mmap alone only aligns mappings whose length is a
