@@ -77,6 +77,20 @@ static inline uint32_t free_stack(struct shim_thread *t, int lvl)
 	return shim_g.free_stacks ? heap_call_stack(t, lvl) : 0;
 }
 
+/* Whether p goes to the real free (resolved first): not NULL, not a
+ * bootstrap block. */
+static inline int reaches_real_free(void *p)
+{
+	if (!p || shim_unlikely(boot_owns(p)))
+		return 0;
+	if (shim_unlikely(!shim_real.free)) {
+		shim_resolve();
+		if (!shim_real.free)
+			return 0;       /* cannot happen after dlsym: leak */
+	}
+	return 1;
+}
+
 /* ---- librc's object blocks ------------------------------------------------------ */
 
 /* The real calloc and free, nothing recorded: the object's RC_NEW_BLOCK
@@ -91,14 +105,8 @@ void *shim_block_alloc(size_t n)
 
 void shim_block_free(void *p)
 {
-	if (!p || shim_unlikely(boot_owns(p)))
-		return;
-	if (shim_unlikely(!shim_real.free)) {
-		shim_resolve();
-		if (!shim_real.free)
-			return;         /* cannot happen after dlsym: leak */
-	}
-	shim_real.free(p);
+	if (reaches_real_free(p))
+		shim_real.free(p);
 }
 
 /* ---- the hooks ------------------------------------------------------------------ */
@@ -122,13 +130,8 @@ SHIM_EXPORT void *malloc(size_t n)
 
 SHIM_EXPORT void free(void *p)
 {
-	if (!p || shim_unlikely(boot_owns(p)))
+	if (!reaches_real_free(p))
 		return;
-	if (shim_unlikely(!shim_real.free)) {
-		shim_resolve();
-		if (!shim_real.free)
-			return;         /* cannot happen after dlsym: leak */
-	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
 	if (lvl >= 0) {

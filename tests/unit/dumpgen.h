@@ -191,17 +191,27 @@ static DG_UNUSED void dgc_realloc(struct dgc *c, uint64_t ts, uint64_t from,
 	dgc_u(c, stack);
 }
 
-static DG_UNUSED void dgc_rc_new(struct dgc *c, uint64_t ts, uint64_t obj,
-				 uint64_t size, uint64_t type, int64_t count,
-				 uint64_t stack, uint64_t header)
+/* RC_NEW, or RC_NEW_BLOCK (same fields) */
+static DG_UNUSED void dgc_rc_new_kind(struct dgc *c, unsigned kind,
+				      uint64_t ts, uint64_t obj, uint64_t size,
+				      uint64_t type, int64_t count,
+				      uint64_t stack, uint64_t header)
 {
-	dgc_ev(c, RCP_EV_RC_NEW, ts);
+	dgc_ev(c, kind, ts);
 	dgc_addr(c, obj);
 	dgc_u(c, size);
 	dgc_u(c, type);
 	dgc_s(c, count);
 	dgc_u(c, stack);
 	dgc_u(c, header);
+}
+
+static DG_UNUSED void dgc_rc_new(struct dgc *c, uint64_t ts, uint64_t obj,
+				 uint64_t size, uint64_t type, int64_t count,
+				 uint64_t stack, uint64_t header)
+{
+	dgc_rc_new_kind(c, RCP_EV_RC_NEW, ts, obj, size, type, count, stack,
+			header);
 }
 
 static DG_UNUSED void dgc_rc_count(struct dgc *c, unsigned kind, uint64_t ts,
@@ -219,21 +229,7 @@ static DG_UNUSED void dgc_rc_free(struct dgc *c, uint64_t ts, uint64_t obj)
 	dgc_addr(c, obj);
 }
 
-/* librc's objects with their blocks (RC_NEW_BLOCK, RC_FREE_BLOCK) */
-static DG_UNUSED void dgc_rc_new_block(struct dgc *c, uint64_t ts,
-				       uint64_t obj, uint64_t size,
-				       uint64_t type, int64_t count,
-				       uint64_t stack, uint64_t header)
-{
-	dgc_ev(c, RCP_EV_RC_NEW_BLOCK, ts);
-	dgc_addr(c, obj);
-	dgc_u(c, size);
-	dgc_u(c, type);
-	dgc_s(c, count);
-	dgc_u(c, stack);
-	dgc_u(c, header);
-}
-
+/* librc's objects with their blocks (RC_NEW_BLOCK: dgc_rc_new_kind) */
 static DG_UNUSED void dgc_rc_free_block(struct dgc *c, uint64_t ts,
 					uint64_t obj, uint64_t header)
 {

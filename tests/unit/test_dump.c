@@ -311,22 +311,34 @@ START_TEST(test_ring_adds_chunks)
 }
 END_TEST
 
-/* The JSON report of a, with the dump's name replaced (it is part of the
- * report). */
-static char *json_of(struct rcp_analysis *a)
+/* The report of a as JSON (the dump's name replaced: it is part of the
+ * report), or as text without its summary line (the event count). */
+static char *report_of(struct rcp_analysis *a, int json)
 {
 	struct rcp_report r;
 	char *buf = NULL;
 	size_t len = 0;
 
-	free(a->dump.path);
-	a->dump.path = strdup("d.bin");
+	if (json) {
+		free(a->dump.path);
+		a->dump.path = strdup("d.bin");
+	}
 	ck_assert_int_eq(rcp_report_build(&r, a), 0);
 	FILE *f = open_memstream(&buf, &len);
 	ck_assert_ptr_nonnull(f);
-	rcp_emit_json(f, &r, 1);
+	if (json)
+		rcp_emit_json(f, &r, 1);
+	else
+		rcp_emit_text(f, &r);
 	fclose(f);
 	rcp_report_free(&r);
+	if (!json) {
+		char *line = strstr(buf, "summary: ");
+		ck_assert_ptr_nonnull(line);
+		char *eol = strchr(line, '\n');
+		ck_assert_ptr_nonnull(eol);
+		memmove(line, eol + 1, strlen(eol + 1) + 1);
+	}
 	return buf;
 }
 
@@ -368,7 +380,7 @@ START_TEST(test_file_chunks_like_memory)
 
 	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
 	ck_assert_uint_eq(a.events, 4 * 600);
-	char *from_memory = json_of(&a);
+	char *from_memory = report_of(&a, 1);
 	rcp_analysis_free(&a);
 	free(copy);
 
@@ -378,7 +390,7 @@ START_TEST(test_file_chunks_like_memory)
 	ck_assert_int_eq(au_analyze_file(&a, path), 0);
 	ck_assert_uint_eq(a.events, 4 * 600);
 	ck_assert_uint_eq(a.diag.nwarnings, 0);
-	char *from_file = json_of(&a);
+	char *from_file = report_of(&a, 1);
 	rcp_analysis_free(&a);
 
 	ck_assert_ptr_nonnull(strstr(from_file, "type-8-299"));
@@ -390,27 +402,6 @@ START_TEST(test_file_chunks_like_memory)
 	au_rmdir(dir);
 }
 END_TEST
-
-/* The text report of a without its summary line (the event count). */
-static char *text_of(struct rcp_analysis *a)
-{
-	struct rcp_report r;
-	char *buf = NULL;
-	size_t len = 0;
-
-	ck_assert_int_eq(rcp_report_build(&r, a), 0);
-	FILE *f = open_memstream(&buf, &len);
-	ck_assert_ptr_nonnull(f);
-	rcp_emit_text(f, &r);
-	fclose(f);
-	rcp_report_free(&r);
-	char *line = strstr(buf, "summary: ");
-	ck_assert_ptr_nonnull(line);
-	char *eol = strchr(line, '\n');
-	ck_assert_ptr_nonnull(eol);
-	memmove(line, eol + 1, strlen(eol + 1) + 1);
-	return buf;
-}
 
 /* One history, recorded with librc's blocks folded into the objects'
  * events (RC_NEW_BLOCK, RC_FREE_BLOCK) or as calloc + RC_NEW and RC_FREE
@@ -429,8 +420,8 @@ static void history(struct dg *g, int folded)
 	dgc_stack(&c, 1, 5, 2, ips);
 	for (uint64_t i = 1; i <= 4; i++) {
 		if (folded) {
-			dgc_rc_new_block(&c, 10 * i, 0x1000 * i + 0x20, 48, 1,
-					 1, 5, 32);
+			dgc_rc_new_kind(&c, RCP_EV_RC_NEW_BLOCK, 10 * i,
+					0x1000 * i + 0x20, 48, 1, 1, 5, 32);
 		} else {
 			dgc_malloc(&c, 10 * i, 0x1000 * i, 80, 5);
 			dgc_rc_new(&c, 10 * i + 1, 0x1000 * i + 0x20, 48, 1, 1,
@@ -468,7 +459,7 @@ START_TEST(test_folded_blocks)
 
 	history(&g, 0);
 	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
-	char *separate = text_of(&a);
+	char *separate = report_of(&a, 0);
 	rcp_analysis_free(&a);
 	free(copy);
 	dg_free(&g);
@@ -490,7 +481,7 @@ START_TEST(test_folded_blocks)
 	ck_assert_uint_eq(r.sum.leaked_blocks, 1);      /* only the malloc */
 	ck_assert_uint_eq(r.sum.leaked_bytes, 64);
 	rcp_report_free(&r);
-	char *folded = text_of(&a);
+	char *folded = report_of(&a, 0);
 	rcp_analysis_free(&a);
 	free(copy);
 	dg_free(&g);
