@@ -94,10 +94,9 @@ void rcp_main_heap_huge(void)
 	}
 	/* Only a heap that malloc grows with brk (not a sanitizer's own
 	 * allocator): the blocks lie just below the break. */
-	uintptr_t lo = ((uintptr_t)first + 4095) & ~(uintptr_t)4095;
 	uintptr_t hi = (uintptr_t)sbrk(0);
-	if (first && hi > lo && hi - lo <= 2 * reserve)
-		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	if (first && hi > (uintptr_t)first && hi - (uintptr_t)first <= 2 * reserve)
+		rcp_advise_huge(first, hi - (uintptr_t)first);
 	while (n > 0)
 		free(blocks[--n]);
 }

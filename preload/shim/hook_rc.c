@@ -79,7 +79,7 @@ static void obs_block_free(void *obj, void *block, void *caller)
 	int lvl = shim_enter(t);
 	if (lvl >= 0) {
 		int *ep = shim_errno(t), e = *ep;
-		shim_rec_rc_free_block(t, lvl, obj, block);
+		shim_rec_rc_free(t, lvl, obj, block);
 		*ep = e;
 	}
 	shim_block_free(block);
@@ -127,7 +127,7 @@ static void obs_release_at(void *obj, long count_after, const char *type,
 static void obs_free(void *obj, void *caller)
 {
 	(void)caller;
-	RC_HOOK(shim_rec_rc_free(t, lvl, obj));
+	RC_HOOK(shim_rec_rc_free(t, lvl, obj, NULL));
 }
 
 static void obs_edge(void *owner, void *slot, void *target, void *caller)
@@ -177,7 +177,7 @@ SHIM_EXPORT void rcprof_note_free(const void *obj)
 	RC_HOOK({
 		if (atomic_load_relaxed(&shim_g.nsuspect))
 			shim_addrset_del(&shim_g.suspect_objs, (uintptr_t)obj);
-		shim_rec_rc_free(t, lvl, obj);
+		shim_rec_rc_free(t, lvl, obj, NULL);
 	});
 }
 

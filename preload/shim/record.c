@@ -331,31 +331,23 @@ void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 	after_event(t, lvl, s);
 }
 
-void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj)
+/* RC_FREE_BLOCK is stamped as RC_FREE, before the block is released (as
+ * a FREE is). */
+void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj,
+		      const void *block)
 {
-	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_FREE);
+	unsigned kind = block ? RCP_EV_RC_FREE_BLOCK : RCP_EV_RC_FREE;
+	struct shim_stream *s = stream_for(t, lvl, kind);
 	if (!s)
 		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE, shim_now_rc(), 32);
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now_rc(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
+	if (block)
+		w = shim_put_u(w, (uint64_t)((uintptr_t)obj - (uintptr_t)block));
 	shim_ev_commit(R, s, w);
-	if (lvl == 0)
+	/* a free of the block follows an RC_FREE (see shim_rec_free) */
+	if (lvl == 0 && !block)
 		t->last_rc_free = obj;
-	after_event(t, lvl, s);
-}
-
-/* Stamped as RC_FREE, before the block is released (as a FREE is). */
-void shim_rec_rc_free_block(struct shim_thread *t, int lvl, const void *obj,
-			    const void *block)
-{
-	struct shim_stream *s = stream_for(t, lvl, RCP_EV_RC_FREE_BLOCK);
-	if (!s)
-		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_RC_FREE_BLOCK, shim_now_rc(),
-				   48);
-	w = shim_put_addr(s, w, (uintptr_t)obj);
-	w = shim_put_u(w, (uint64_t)((uintptr_t)obj - (uintptr_t)block));
-	shim_ev_commit(R, s, w);
 	after_event(t, lvl, s);
 }
 

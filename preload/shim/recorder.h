@@ -164,10 +164,10 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 		       const void *obj, int64_t count_after, uint32_t depth,
 		       uint64_t ts);
-void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj);
-/* RC_FREE_BLOCK: the object's free, and its block's (about to happen). */
-void shim_rec_rc_free_block(struct shim_thread *t, int lvl, const void *obj,
-			    const void *block);
+/* RC_FREE; RC_FREE_BLOCK when block is given: the object's free, and
+ * its block's (about to happen, without a FREE of its own). */
+void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj,
+		      const void *block);
 void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
 		   const void *slot, const void *target);
 void shim_rec_string_event(struct shim_thread *t, int lvl, unsigned kind,

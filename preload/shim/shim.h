@@ -73,9 +73,10 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  *
  * Causality (dump format: a free is stamped before the block is released,
  * an allocation after it was obtained, a release before its decrement -
- * librc asks the observer for that stamp, hook_rc.c -; librc's RC_NEW is
- * ordered by the fenced stamp of its own calloc, record.c; retains,
- * releases and object frees go without the fence, shim_now_rc): LFENCE
+ * librc asks the observer for that stamp, hook_rc.c -; librc's
+ * RC_NEW_BLOCK is fenced, an older librc's RC_NEW ordered by the fenced
+ * stamp of its own calloc, record.c; retains, releases and object frees
+ * go without the fence, shim_now_rc): LFENCE
  * makes RDTSC wait until all earlier instructions - the loads that
  * observed another thread's release - have completed; a later store (our
  * own release) becomes visible only after RDTSC retired.  That is the

@@ -260,12 +260,12 @@ START_TEST(test_writer_events)
 			 shim_heap_call_stack(t, lvl));
 	shim_rec_free(t, lvl, (void *)0x8000, 0);
 	shim_rec_free(t, lvl, (void *)0x9000, shim_heap_call_stack(t, lvl));
-	shim_rec_rc_free(t, lvl, obj);
+	shim_rec_rc_free(t, lvl, obj, NULL);
 	/* an object whose block has no heap events (librc's block_alloc) */
 	void *obj2 = (void *)((uintptr_t)obj + 0x1000);
 	void *block2 = (void *)((uintptr_t)block + 0x1000);
 	shim_rec_rc_new(t, lvl, obj2, block2, 24, "gadget", 1, 0, 1);
-	shim_rec_rc_free_block(t, lvl, obj2, block2);
+	shim_rec_rc_free(t, lvl, obj2, block2);
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_string_event(t, lvl, RCP_EV_SNAPSHOT, "phase one");
 	shim_rec_u(t, lvl, RCP_EV_FORK, 4242);
