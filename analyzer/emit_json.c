@@ -733,6 +733,7 @@ static void emit_one(FILE *f, const struct rcp_report *r, int indent,
 		KB(&w, "rc_results_incomplete", res->incomplete);
 	}
 	KU(&w, "heap_live_at_end", a->heap.n);
+	KU(&w, "heap_frees_reordered", a->heap.reordered);
 
 	jw_key(&w, "snapshots");
 	jw_open(&w, '[');

@@ -14,8 +14,10 @@
  *     address needs an allocation in between, which makes the entry live
  *     again, and its next free moves qidx to the new slot.
  *   - An allocation at an address still live means the old block was freed
- *     unseen (e.g. by a path the shim does not observe): the new block
- *     replaces it without an error.
+ *     unseen (e.g. by a path the shim does not observe), or that its free
+ *     by another thread is about to come, stamped a little late (see
+ *     RCP_HEAP_SKEW_NS): the new block replaces it without an error, and
+ *     is marked REPLACED while recent[] remembers when and by whom.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -266,11 +268,51 @@ int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
 	return 0;
 }
 
+void rcp_heap_replace(struct rcp_heap *h, struct rcp_block *b, uint64_t addr,
+		      uint64_t size, const struct rcp_where *w)
+{
+	h->replaced++;
+	rcp_block_set(b, addr, size, w->stack);
+	b->flags = RCP_BLOCK_REPLACED;
+	struct rcp_replacement *r = &h->recent[h->recent_next];
+	h->recent_next = (h->recent_next + 1) % RCP_HEAP_RECENT;
+	*r = (struct rcp_replacement){ .addr = addr, .ts = w->ts, .tid = w->tid };
+}
+
+/* Is the free at w of the REPLACED block b (live, or freed since) the
+ * late free of the block it replaced?  Another thread's, within the skew
+ * after the replacing allocation.  The replacing thread's own free keeps
+ * the mark (the late free may still come after it); another thread's
+ * uses it up: a replacement has one late free at most. */
+static int late_free(struct rcp_heap *h, struct rcp_block *b, uint64_t addr,
+		     const struct rcp_where *w)
+{
+	for (unsigned i = 1; i <= RCP_HEAP_RECENT; i++) {   /* newest first */
+		struct rcp_replacement *r =
+			&h->recent[(h->recent_next + RCP_HEAP_RECENT - i) %
+				   RCP_HEAP_RECENT];
+		if (r->addr != addr)
+			continue;
+		if (r->tid == w->tid)
+			return 0;
+		r->addr = 0;
+		b->flags &= (uint16_t)~RCP_BLOCK_REPLACED;
+		return w->ts >= r->ts && w->ts - r->ts <= RCP_HEAP_SKEW_NS;
+	}
+	b->flags &= (uint16_t)~RCP_BLOCK_REPLACED;     /* forgotten */
+	return 0;
+}
+
 void rcp_heap_release_slow(struct rcp_heap *h, struct rcp_block *b,
 			   uint64_t addr, const struct rcp_where *w)
 {
+	if (b->addr && (b->flags & RCP_BLOCK_REPLACED) &&
+	    late_free(h, b, addr, w)) {
+		h->reordered++;
+		return;
+	}
 	if (b->addr && !(b->flags & RCP_BLOCK_FREED)) {
-		h->n--;                 /* the first free: the ring is made */
+		h->n--;                 /* perhaps the first free: the ring is made */
 		quarantine(h, b, w);
 	} else if (b->addr && freed_known(h, b)) {
 		add_error(h, RCP_ERR_DOUBLE_FREE, addr, w, &h->ring[b->qidx].at);
@@ -293,8 +335,7 @@ int rcp_heap_long_probe(struct rcp_heap *h)
 int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 		   const struct rcp_where *w)
 {
-	return rcp_heap_alloc_hashed(h, addr, rcp_heap_hash(h, addr), size,
-				     w->stack);
+	return rcp_heap_alloc_hashed(h, addr, rcp_heap_hash(h, addr), size, w);
 }
 
 void rcp_heap_release(struct rcp_heap *h, uint64_t addr,

@@ -32,6 +32,24 @@
 
 #define RCP_BLOCK_RC 1u         /* holds a refcounted object */
 #define RCP_BLOCK_FREED 2u      /* freed, kept while in the quarantine ring */
+#define RCP_BLOCK_REPLACED 4u   /* allocated over a live block (recent[]) */
+
+/* Clock skew of heap events between threads.  The recorder stamps an
+ * allocation with a plain RDTSC after the real call returned, which may
+ * read the counter a few hundred cycles before the load that found the
+ * block completed; so when another thread freed that block just before,
+ * its free can sort after the allocation.  The replay then sees an
+ * allocation over a live block, and that block's free a moment later:
+ * a free of another thread within RCP_HEAP_SKEW_NS after an allocation
+ * that replaced a live block belonged before it, and is absorbed. */
+#define RCP_HEAP_SKEW_NS 10000u
+#define RCP_HEAP_RECENT 64u     /* replacements remembered (a ring) */
+
+struct rcp_replacement {
+	uint64_t addr;          /* 0: unused */
+	uint64_t ts;
+	uint32_t tid;
+};
 
 struct rcp_block {
 	uint64_t addr;          /* 0 = empty slot */
@@ -64,6 +82,9 @@ struct rcp_heap {
 	uint32_t rfrom_tid;
 	int rfrom_valid;
 	uint64_t replaced;              /* allocations over a live block */
+	uint64_t reordered;             /* late frees absorbed (see above) */
+	struct rcp_replacement recent[RCP_HEAP_RECENT];
+	uint32_t recent_next;
 	int scatter;                    /* rcp_heap_hash: scattering mode */
 	uint32_t long_probes;           /* insertions that probed far */
 	uint64_t nerrors;               /* all errors */
@@ -79,7 +100,7 @@ int rcp_heap_init(struct rcp_heap *h);
  * it the table starts small and grows.  0 or -ENOMEM. */
 int rcp_heap_reserve(struct rcp_heap *h, uint64_t frees);
 void rcp_heap_free_all(struct rcp_heap *h);
-/* MALLOC / REALLOC_TO.  0 or -ENOMEM. */
+/* MALLOC / REALLOC_TO at w (its ts, tid and stack).  0 or -ENOMEM. */
 int rcp_heap_alloc(struct rcp_heap *h, uint64_t addr, uint64_t size,
 		   const struct rcp_where *w);
 /* FREE / REALLOC_FROM; records double/invalid frees. */
@@ -197,7 +218,7 @@ static inline void rcp_heap_ring_put(struct rcp_heap *h, struct rcp_block *b,
 		h->qn++;
 	h->ring[k].addr = addr;
 	h->ring[k].at = *w;
-	b->flags = RCP_BLOCK_FREED;
+	b->flags = RCP_BLOCK_FREED | (b->flags & RCP_BLOCK_REPLACED);
 	b->qidx = (uint16_t)k;
 }
 
@@ -207,16 +228,20 @@ int rcp_heap_long_probe(struct rcp_heap *h);
 /* Out of line: addr is 0, or is new and the table must grow first. */
 int rcp_heap_insert_slow(struct rcp_heap *h, uint64_t addr, uint64_t hash,
 			 uint64_t size, uint32_t stack);
+/* Out of line: the live block b is replaced by the allocation at w. */
+void rcp_heap_replace(struct rcp_heap *h, struct rcp_block *b, uint64_t addr,
+		      uint64_t size, const struct rcp_where *w);
 /* Out of line: the free of addr, whose probe ended at b, that is not the
- * free of a live block with the ring in place. */
+ * free of a plain live block with the ring in place. */
 void rcp_heap_release_slow(struct rcp_heap *h, struct rcp_block *b,
 			   uint64_t addr, const struct rcp_where *w);
 
-/* rcp_heap_alloc with hash = rcp_heap_hash(addr) and the where's stack. */
+/* rcp_heap_alloc with hash = rcp_heap_hash(addr). */
 static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 					uint64_t hash, uint64_t size,
-					uint32_t stack)
+					const struct rcp_where *w)
 {
+	uint32_t stack = w->stack;
 	if (__builtin_expect(h->scatter, 0))
 		hash = rcp_heap_hash_scatter(addr);     /* hashed before the switch */
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
@@ -233,7 +258,8 @@ static inline int rcp_heap_alloc_hashed(struct rcp_heap *h, uint64_t addr,
 	} else if (b->flags & RCP_BLOCK_FREED) {
 		h->n++;                 /* reused: its ring slot no longer owns it */
 	} else {
-		h->replaced++;          /* freed unseen, see heap.c */
+		rcp_heap_replace(h, b, addr, size, w);
+		return 0;
 	}
 	rcp_block_set(b, addr, size, stack);
 	if (__builtin_expect(far, 0))
@@ -255,7 +281,8 @@ static inline void rcp_heap_release_hashed(struct rcp_heap *h, uint64_t addr,
 	if (__builtin_expect(h->scatter, 0))
 		hash = rcp_heap_hash_scatter(addr);     /* hashed before the switch */
 	struct rcp_block *b = rcp_heap_probe(h, addr, hash);
-	if (b->addr == 0 || (b->flags & RCP_BLOCK_FREED) || !h->ring) {
+	if (b->addr == 0 || (b->flags & (RCP_BLOCK_FREED | RCP_BLOCK_REPLACED)) ||
+	    !h->ring) {
 		rcp_heap_release_slow(h, b, addr, w);
 		return;
 	}

@@ -82,15 +82,15 @@ int replay_block(struct rcp_heap *h, const struct pending *ev, size_t n,
 		uint32_t stack = e->ev.stack <= UINT32_MAX ? (uint32_t)e->ev.stack : 0;
 		uint64_t sq = (*seq)++;
 		kinds[e->ev.kind]++;
+		struct rcp_where w = { e->ev.ts, sq, tid, stack };
 		if (e->ev.kind == RCP_EV_MALLOC || e->ev.kind == RCP_EV_REALLOC_TO) {
 			int rc = rcp_heap_alloc_hashed(h, e->ev.addr, e->hash,
-						       e->ev.size, stack);
+						       e->ev.size, &w);
 			if (rc)
 				return rc;
 			if (e->ev.kind == RCP_EV_REALLOC_TO)
 				rcp_heap_realloc_to(h, tid, stack);
 		} else {
-			struct rcp_where w = { e->ev.ts, sq, tid, stack };
 			rcp_heap_release_hashed(h, e->ev.addr, e->hash, &w);
 			if (e->ev.kind == RCP_EV_REALLOC_FROM)
 				rcp_heap_realloc_from(h, e->ev.addr, &w);

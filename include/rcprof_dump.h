@@ -26,12 +26,13 @@
  *             before the block is released, an allocation after it was
  *             obtained, a release before its decrement (so before the
  *             free done by whichever thread drops the last reference).
- *             Retains, releases and RC_FREE are stamped without a fence:
- *             one may sort up to a few hundred cycles before another
- *             thread's event it depends on, which readers must absorb
- *             (rcprof-report: analyzer/rcobj_skew.c).  RC_NEW of librc
- *             and the FREE right after an RC_FREE may share the previous
- *             event's ts.  STACK and STRING definitions carry the
+ *             Retains, releases, RC_FREE and heap allocations (MALLOC,
+ *             REALLOC_TO) are stamped without a fence: one may sort up
+ *             to a few hundred cycles before another thread's event it
+ *             depends on, which readers must absorb (rcprof-report:
+ *             analyzer/rcobj_skew.c, RCP_HEAP_SKEW_NS in
+ *             analyzer/heap.h).  The FREE right after an RC_FREE may
+ *             share the previous event's ts.  STACK and STRING definitions carry the
  *             stream's previous ts.  The reader merges all streams by ts
  *             (ties: by stream, then position).
  *

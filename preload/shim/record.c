@@ -185,8 +185,7 @@ static inline uint32_t capture_stack(struct shim_thread *t, int lvl,
 
 /* Taken before the allocation: the stack cache's lookup ends in loads
  * of a record that often miss the cache, and the real allocator's work
- * then overlaps them; taken after, the fenced timestamp of the event
- * waited for them.  Same frames either way: the hook's caller has not
+ * then overlaps them.  Same frames either way: the hook's caller has not
  * returned. */
 uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl)
 {
@@ -206,7 +205,7 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		t->last_block = p;
 		t->last_stack = stack;
 	}
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MALLOC, shim_now(), 48);
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MALLOC, shim_now_alloc(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)p);
 	w = shim_put_u(w, n);
 	w = shim_put_u(w, stack);
@@ -264,7 +263,7 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 	uint8_t *w = shim_ev_begin(R, s, RCP_EV_REALLOC_FROM, ts_before, 96);
 	w = shim_put_addr(s, w, (uintptr_t)old);
 	shim_ev_commit(R, s, w);
-	w = shim_ev_begin(R, s, RCP_EV_REALLOC_TO, shim_now(), 48);
+	w = shim_ev_begin(R, s, RCP_EV_REALLOC_TO, shim_now_alloc(), 48);
 	w = shim_put_addr(s, w, (uintptr_t)p);
 	w = shim_put_u(w, n);
 	w = shim_put_u(w, stack);
@@ -285,12 +284,10 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	uint32_t stack;
 	/* librc's rc_new without block_alloc (an older librc): the object's
 	 * block is the one this thread's last recorded allocation obtained
-	 * (and it has not freed it since).  That event's stamp was taken,
-	 * fenced, after the block was acquired, and rc_new only initialized
-	 * it since: the object is born at that stamp (the stream's last, or
-	 * a later one), no second TSC read needed.  RC_NEW_BLOCK and
-	 * rcprof_note_new: stamped here, fenced, after the block was
-	 * obtained. */
+	 * (and it has not freed it since), and that calloc captured the
+	 * stack.  Its stamp is not fenced (shim_now_alloc), so the object
+	 * takes its own.  Every creation is stamped here, fenced, after the
+	 * block was obtained. */
 	int last_block = lvl == 0 && block && !own_block && block == t->last_block;
 	if (last_block && t->last_stack)
 		stack = t->last_stack;  /* librc's calloc just captured it */
@@ -302,8 +299,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	if (from_note && atomic_load_acquire(&shim_g.nsuspect) &&
 	    shim_is_suspect_type(type))
 		shim_addrset_add(&shim_g.suspect_objs, (uintptr_t)obj);
-	uint8_t *w = shim_ev_begin(R, s, kind,
-				   last_block ? s->prev_ts : shim_now(), 72);
+	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 72);
 	w = shim_put_addr(s, w, (uintptr_t)obj);
 	w = shim_put_u(w, size);
 	w = shim_put_u(w, tid);

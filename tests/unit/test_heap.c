@@ -178,6 +178,68 @@ START_TEST(test_double_and_invalid_free)
 }
 END_TEST
 
+/* Thread 2's allocation stamped before thread 1's free of the block it
+ * got (an unfenced stamp, see RCP_HEAP_SKEW_NS): the free that comes
+ * within the skew belonged before the allocation and is absorbed, also
+ * when thread 2 has freed the new block in between.  Later, or from the
+ * allocating thread itself, it is the new block's free as before. */
+START_TEST(test_late_free_absorbed)
+{
+	struct rcp_heap h;
+	struct rcp_where a1 = { 1000, 1, 1, 11 };
+	struct rcp_where b_alloc = { 5000, 2, 2, 22 };
+	struct rcp_where a_free = { 5300, 3, 1, 0 };
+
+	ck_assert_int_eq(rcp_heap_init(&h), 0);
+	/* live block replaced, its late free absorbed: the new one lives */
+	rcp_heap_alloc(&h, 0x100, 8, &a1);
+	rcp_heap_alloc(&h, 0x100, 16, &b_alloc);
+	rcp_heap_release(&h, 0x100, &a_free);
+	ck_assert_uint_eq(h.reordered, 1);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(rcp_heap_find(&h, 0x100)->size, 16);
+	ck_assert_uint_eq(rcp_heap_find(&h, 0x100)->stack, 22);
+	/* the new block's own free, later: a plain free */
+	struct rcp_where b_free = { 9000, 4, 2, 0 };
+	rcp_heap_release(&h, 0x100, &b_free);
+	ck_assert_uint_eq(h.n, 0);
+	ck_assert_uint_eq(h.nerrors, 0);
+
+	/* the new block allocated and freed before the late free sorts */
+	rcp_heap_alloc(&h, 0x200, 8, &a1);
+	struct rcp_where b2 = { 20000, 5, 2, 22 }, b2f = { 20100, 6, 2, 0 };
+	struct rcp_where a2f = { 20200, 7, 1, 0 };
+	rcp_heap_alloc(&h, 0x200, 8, &b2);
+	rcp_heap_release(&h, 0x200, &b2f);
+	rcp_heap_release(&h, 0x200, &a2f);
+	ck_assert_uint_eq(h.reordered, 2);
+	ck_assert_uint_eq(h.nerrors, 0);
+	ck_assert_uint_eq(h.n, 0);
+
+	/* past the skew: the new block is freed, its next free is double */
+	rcp_heap_alloc(&h, 0x300, 8, &a1);
+	struct rcp_where b3 = { 30000, 8, 2, 22 };
+	struct rcp_where a3f = { 30000 + RCP_HEAP_SKEW_NS + 1, 9, 1, 0 };
+	struct rcp_where b3f = { 50000, 10, 2, 0 };
+	rcp_heap_alloc(&h, 0x300, 8, &b3);
+	rcp_heap_release(&h, 0x300, &a3f);
+	rcp_heap_release(&h, 0x300, &b3f);
+	ck_assert_uint_eq(h.reordered, 2);
+	ck_assert_uint_eq(h.nerrors, 1);
+	ck_assert_int_eq(h.errors[0].kind, RCP_ERR_DOUBLE_FREE);
+
+	/* the replacing thread's own free is never late */
+	rcp_heap_alloc(&h, 0x400, 8, &a1);
+	struct rcp_where b4 = { 60000, 11, 2, 22 }, b4f = { 60100, 12, 2, 0 };
+	rcp_heap_alloc(&h, 0x400, 8, &b4);
+	rcp_heap_release(&h, 0x400, &b4f);
+	ck_assert_uint_eq(h.reordered, 2);
+	ck_assert_ptr_null(rcp_heap_find(&h, 0x400));
+	ck_assert_uint_eq(h.nerrors, 1);
+	rcp_heap_free_all(&h);
+}
+END_TEST
+
 /* A block a realloc moved away from is freed by that realloc: its
  * REALLOC_FROM has no backtrace, the REALLOC_TO after it in the same
  * thread has the realloc's, and a second free of the old block names it.
@@ -436,6 +498,7 @@ Suite *heap_suite(void)
 	tcase_add_test(tc, test_table_no_long_runs);
 	tcase_add_test(tc, test_double_and_invalid_free);
 	tcase_add_test(tc, test_realloc_names_earlier_free);
+	tcase_add_test(tc, test_late_free_absorbed);
 	tcase_add_test(tc, test_reserve);
 	tcase_add_loop_test(tc, test_quarantine_bounded, 0, 2);
 	tcase_add_test(tc, test_quarantine_sweep);
