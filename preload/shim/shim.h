@@ -355,14 +355,20 @@ static inline uint8_t *shim_put_addr(struct shim_stream *s, uint8_t *w,
 }
 
 /* ---- intern.c: lock-free dedup tables --------------------------------- */
+#define SHIM_INTERN_LEVELS 8
 struct shim_intern {
 	uint64_t *keys;         /* pairs (key, id); key 0 = empty, id 0 =
-				   not stored yet */
-	uint32_t cap;           /* entries, a power of two */
-	uint32_t limit;         /* fill at which the table stops inserting */
+				   not stored yet; the levels one after
+				   the other */
+	uint32_t cap;           /* entries of all levels: table ids <= cap */
+	uint32_t base_log2;     /* level l has 2^(base_log2 + l) entries */
+	uint32_t level;         /* atomic: the level new keys go to */
+	uint32_t level_used[SHIM_INTERN_LEVELS];  /* atomic: keys per level */
 	uint32_t used;          /* atomic: entries = the last id handed out */
 	uint32_t overflow;      /* atomic: ids handed out past the table */
 };
+/* Room for about 2^cap_log2 keys (cap_log2 >= SHIM_INTERN_LEVELS); the
+ * memory used grows with the keys held. */
 int shim_intern_init(struct shim_intern *t, unsigned cap_log2);
 void shim_intern_destroy(struct shim_intern *t);
 /* The id (>= 1) of key; *is_new = 1 when this call created it and the

@@ -34,20 +34,54 @@ END_TEST
 START_TEST(test_overflow_ids)
 {
 	struct shim_intern t;
-	ck_assert_int_eq(shim_intern_init(&t, 4), 0);   /* 16 slots, 14 usable */
+	ck_assert_int_eq(shim_intern_init(&t, 4), 0);   /* 510 slots in all */
+	ck_assert_uint_eq(t.cap, 510);
 	int is_new, fresh = 0;
 	uint32_t max = 0;
-	for (uint64_t k = 1; k <= 40; k++) {
+	for (uint64_t k = 1; k <= 600; k++) {
 		uint32_t id = shim_intern_get(&t, k * 0x9e3779b97f4a7c15ULL, &is_new);
 		fresh += is_new;
 		if (id > max)
 			max = id;
 	}
-	ck_assert_int_eq(fresh, 40);
-	ck_assert_uint_gt(max, 16);
-	/* Keys that made it into the table are still found. */
-	shim_intern_get(&t, 1 * 0x9e3779b97f4a7c15ULL, &is_new);
+	ck_assert_int_eq(fresh, 600);
+	ck_assert_uint_gt(max, t.cap);
+	ck_assert_uint_eq(t.level, SHIM_INTERN_LEVELS - 1);
+	/* Keys that made it into the table are still found, in the first
+	 * level and in the last. */
+	uint32_t first = shim_intern_get(&t, 1 * 0x9e3779b97f4a7c15ULL, &is_new);
 	ck_assert_int_eq(is_new, 0);
+	ck_assert_uint_eq(first, 1);
+	uint32_t later = shim_intern_get(&t, 440 * 0x9e3779b97f4a7c15ULL, &is_new);
+	ck_assert_int_eq(is_new, 0);
+	ck_assert_uint_eq(later, 440);
+	shim_intern_destroy(&t);
+}
+END_TEST
+
+/* Keys are found again whatever level they went to, with their ids in
+ * the order they were first seen, and the memory touched grows with the
+ * keys: the first few thousand stay in the first 1/256 of the table. */
+START_TEST(test_levels)
+{
+	struct shim_intern t;
+	ck_assert_int_eq(shim_intern_init(&t, 20), 0);
+	ck_assert_uint_eq(t.base_log2, 12);
+	int is_new;
+	for (uint64_t k = 1; k <= 3000; k++) {
+		ck_assert_uint_eq(shim_intern_get(&t, shim_hash_bytes(&k, sizeof(k)),
+						  &is_new), k);
+		ck_assert_int_eq(is_new, 1);
+	}
+	ck_assert_uint_eq(t.level, 0);
+	for (uint64_t k = 3001; k <= 60000; k++)
+		shim_intern_get(&t, shim_hash_bytes(&k, sizeof(k)), &is_new);
+	ck_assert_uint_ge(t.level, 3);
+	for (uint64_t k = 1; k <= 60000; k += 7) {
+		ck_assert_uint_eq(shim_intern_get(&t, shim_hash_bytes(&k, sizeof(k)),
+						  &is_new), k);
+		ck_assert_int_eq(is_new, 0);
+	}
 	shim_intern_destroy(&t);
 }
 END_TEST
@@ -69,16 +103,14 @@ static void *race(void *arg)
 	return NULL;
 }
 
-/* Four threads intern the same 2000 keys: each key is new exactly once
- * and every thread gets the same id for it. */
-START_TEST(test_concurrent_insert)
+/* Four threads intern the same 2000 keys into a table of cap_log2; returns
+ * the total of is_new. */
+static int race4(struct shim_intern *t, unsigned cap_log2, struct racer *r)
 {
-	struct shim_intern t;
-	ck_assert_int_eq(shim_intern_init(&t, 14), 0);
-	static struct racer r[4];
+	ck_assert_int_eq(shim_intern_init(t, cap_log2), 0);
 	pthread_t th[4];
 	for (int i = 0; i < 4; i++) {
-		r[i].t = &t;
+		r[i].t = t;
 		r[i].wins = 0;
 		pthread_create(&th[i], NULL, race, &r[i]);
 	}
@@ -87,23 +119,57 @@ START_TEST(test_concurrent_insert)
 		pthread_join(th[i], NULL);
 		wins += r[i].wins;
 	}
+	return wins;
+}
+
+/* Distinct table ids the threads got for key k. */
+static int table_ids(const struct shim_intern *t, const struct racer *r, int k)
+{
+	uint32_t seen[4];
+	int n = 0;
+	for (int i = 0; i < 4; i++) {
+		uint32_t id = r[i].ids[k];
+		ck_assert_uint_ne(id, 0);
+		if (id > t->cap)
+			continue;
+		int dup = 0;
+		for (int j = 0; j < n; j++)
+			dup |= seen[j] == id;
+		if (!dup)
+			seen[n++] = id;
+	}
+	return n;
+}
+
+/* Each key is new exactly once and every thread gets the same id for it,
+ * while the keys stay in one level. */
+START_TEST(test_concurrent_insert)
+{
+	struct shim_intern t;
+	static struct racer r[4];
+	int wins = race4(&t, 20, r);
 	/* A thread that finds a key whose winner has not stored its id yet
 	 * (the winner was preempted) gets an overflow id (> cap) and defines
 	 * the key again: more wins than keys are allowed, fewer are not, and
 	 * all table ids of one key agree. */
 	ck_assert_int_ge(wins, 2000);
-	for (int k = 0; k < 2000; k++) {
-		uint32_t table_id = 0;
-		for (int i = 0; i < 4; i++) {
-			uint32_t id = r[i].ids[k];
-			ck_assert_uint_ne(id, 0);
-			if (id > t.cap)
-				continue;
-			if (!table_id)
-				table_id = id;
-			ck_assert_uint_eq(id, table_id);
-		}
-	}
+	for (int k = 0; k < 2000; k++)
+		ck_assert_int_le(table_ids(&t, r, k), 1);
+	shim_intern_destroy(&t);
+}
+END_TEST
+
+/* The same through seven level switches: a key inserted while the level
+ * switches may get a second id (defined again), never none. */
+START_TEST(test_concurrent_levels)
+{
+	struct shim_intern t;
+	static struct racer r[4];
+	int wins = race4(&t, 12, r);
+	ck_assert_uint_ge(t.level, 6);
+	ck_assert_int_ge(wins, 2000);
+	for (int k = 0; k < 2000; k++)
+		ck_assert_int_le(table_ids(&t, r, k), 2);
 	shim_intern_destroy(&t);
 }
 END_TEST
@@ -178,7 +244,9 @@ Suite *intern_suite(void)
 	TCase *tc = tcase_create("intern");
 	tcase_add_test(tc, test_same_key_same_id);
 	tcase_add_test(tc, test_overflow_ids);
+	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_concurrent_insert);
+	tcase_add_test(tc, test_concurrent_levels);
 	tcase_add_test(tc, test_hashes);
 	tcase_add_test(tc, test_addrset);
 	tcase_add_test(tc, test_backtrace);
