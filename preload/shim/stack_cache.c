@@ -431,6 +431,13 @@ static inline uint32_t compact_find(struct shim_sc *sc, struct sc_key k)
 	return 0;
 }
 
+/* Registers whose value the root itself fixes: a capture has the root's
+ * sp and ip (root_is), so the plan need not hash them. */
+static inline int pinned_reg(uint32_t reg)
+{
+	return reg == SHIM_REG_RSP || reg == SHIM_REG_RIP;
+}
+
 /* Is every read of the sequence one of the plan's?  Sequences usually
  * start as the plan did, so the same position is tried first. */
 static int within_plan(const struct sc_root *rt, const uint32_t *loc,
@@ -439,6 +446,8 @@ static int within_plan(const struct sc_root *rt, const uint32_t *loc,
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t j = 0;
 		if (loc[i] & LOC_REG) {
+			if (pinned_reg(loc[i] & ~LOC_REG))
+				continue;
 			while (j < rt->nregs && rt->regs[j] != (loc[i] & ~LOC_REG))
 				j++;
 			if (j == rt->nregs)
@@ -658,6 +667,8 @@ static void trie_add(struct shim_sc *sc, const struct shim_regs *r,
 				continue;
 			}
 			uint32_t j = 0;
+			if (pinned_reg(loc & ~LOC_REG))
+				continue;
 			while (j < rt->nregs && rt->regs[j] != (loc & ~LOC_REG))
 				j++;
 			if (j == rt->nregs && j < SC_PLAN_REGS)
