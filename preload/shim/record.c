@@ -34,9 +34,10 @@ static void thread_start(struct shim_thread *t)
 	shim_ev_commit(R, &t->st[0], w);
 }
 
-/* The stream to record into, or NULL (level 2+: counted as lost). */
-static struct shim_stream *stream_for(struct shim_thread *t, int lvl,
-				      unsigned kind)
+/* stream_for's slow path: a new thread, lost events to report, a module
+ * rescan, or a signal handler's level. */
+static __attribute__((noinline)) struct shim_stream *
+stream_for_slow(struct shim_thread *t, int lvl, unsigned kind)
 {
 	if (shim_likely(lvl == 0)) {
 		if (shim_unlikely(!t->started))
@@ -60,6 +61,19 @@ static struct shim_stream *stream_for(struct shim_thread *t, int lvl,
 	atomic_add_relaxed(&t->lost2[kind], 1);
 	atomic_add_relaxed(&t->nlost2, 1);
 	return NULL;
+}
+
+/* The stream to record into, or NULL (level 2+: counted as lost).  Inline:
+ * every event asks, and an allocation twice. */
+static inline struct shim_stream *stream_for(struct shim_thread *t, int lvl,
+					     unsigned kind)
+{
+	if (shim_likely(lvl == 0 && t->started &&
+			!(t->nlost2 | t->st[0].nlost | t->st[1].nlost) &&
+			atomic_load_relaxed(&shim_dl_gen) ==
+			atomic_load_relaxed(&shim_g.dl_scanned)))
+		return &t->st[0];
+	return stream_for_slow(t, lvl, kind);
 }
 
 /* After a level-0 event: when a new chunk was started, look (cheaply)

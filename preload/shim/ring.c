@@ -15,7 +15,7 @@
  *                      so the drainer's reads of the old data happen before
  *                      we overwrite it.  Then plain writes of tid, nest, seq,
  *                      base_ts (committed is already 0, see D2).
- *   commit (P1)        producer, shim_ev_commit (stream.c): after writing
+ *   commit (P1)        producer, shim_ev_commit (shim.h): after writing
  *                      an event's bytes, release store of committed.
  *                      Observed by the acquire load in
  *                      shim_ring_copy_owned_locked (C1) and by a reader of

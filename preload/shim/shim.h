@@ -328,15 +328,53 @@ struct shim_stream {
 };
 
 void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest);
+/* Seal the current chunk (if any) and try to drain. */
+void shim_stream_seal(struct shim_ring *r, struct shim_stream *s);
+/* shim_ev_begin's slow path: seal the chunk (if any), open the next. */
+void shim_stream_next_chunk(struct shim_ring *r, struct shim_stream *s,
+			    uint64_t ts);
+/* shim_ev_commit's slow path: an emergency chunk, a flushing stream, or
+ * a finalized ring. */
+void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s);
+
 /* Start an event of at most maxlen (<= SHIM_EVENT_MAX) bytes, kind and
  * dts included: returns where to write the fields (never NULL; when no
  * slot can be had the event goes to the emergency chunk).  Must be
- * followed by shim_ev_commit. */
-uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
-		       unsigned kind, uint64_t ts, size_t maxlen);
-void shim_ev_commit(struct shim_ring *r, struct shim_stream *s, uint8_t *end);
-/* Seal the current chunk (if any) and try to drain. */
-void shim_stream_seal(struct shim_ring *r, struct shim_stream *s);
+ * followed by shim_ev_commit.  Inline with shim_ev_commit: every event
+ * goes through both, and as calls they cost more than their work. */
+static inline uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
+				     unsigned kind, uint64_t ts, size_t maxlen)
+{
+	if (shim_unlikely(!s->slot || s->pos + maxlen > s->cap))
+		shim_stream_next_chunk(r, s, ts);
+	if (ts < s->prev_ts)
+		ts = s->prev_ts;        /* a stream's ts never goes back */
+	uint8_t *w = s->data + s->pos;
+	*w++ = (uint8_t)kind;
+	w += rcp_put_u64(w, ts - s->prev_ts);
+	s->prev_ts = ts;
+	s->kind = kind;
+	return w;
+}
+
+static inline void shim_ev_commit(struct shim_ring *r, struct shim_stream *s,
+				  uint8_t *end)
+{
+	s->pos = (uint32_t)(end - s->data);
+	if (shim_unlikely(s->direct | s->flush_each | !s->row_excl) ||
+	    shim_unlikely(atomic_load_relaxed(&r->finalized))) {
+		shim_ev_commit_slow(r, s);
+		return;
+	}
+	/* P1: publishes the event's bytes; pairs with C1 in ring.c and with a
+	 * post-mortem reader of the ring file. */
+	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
+	/* One more event of this kind: the row is this stream's alone
+	 * (level 0 and level 1 of a thread are different streams), so a
+	 * relaxed load + store; the END writer reads it relaxed. */
+	uint64_t *c = &s->row[s->kind & 31];
+	atomic_store_relaxed(c, atomic_load_relaxed(c) + 1);
+}
 
 static inline uint8_t *shim_put_u(uint8_t *w, uint64_t v)
 {

@@ -21,9 +21,8 @@ void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest)
 	s->nest = nest;
 }
 
-/* One more event of the current kind.  A stream's row has one writer
- * (this stream: level 0 and level 1 of a thread are different streams),
- * so a relaxed load + store is enough; the END writer reads it relaxed. */
+/* One more event of the current kind (see shim_ev_commit); a row shared
+ * with other streams takes atomic adds. */
 static inline void count_event(struct shim_stream *s)
 {
 	uint64_t *c = &s->row[s->kind & 31];
@@ -65,22 +64,12 @@ static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
 	return 0;
 }
 
-uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
-		       unsigned kind, uint64_t ts, size_t maxlen)
+void shim_stream_next_chunk(struct shim_ring *r, struct shim_stream *s,
+			    uint64_t ts)
 {
-	if (shim_unlikely(!s->slot || s->pos + maxlen > s->cap)) {
-		if (s->slot)
-			shim_stream_seal(r, s);
-		open_chunk(r, s, ts);
-	}
-	if (ts < s->prev_ts)
-		ts = s->prev_ts;        /* a stream's ts never goes back */
-	uint8_t *w = s->data + s->pos;
-	*w++ = (uint8_t)kind;
-	w = shim_put_u(w, ts - s->prev_ts);
-	s->prev_ts = ts;
-	s->kind = kind;
-	return w;
+	if (s->slot)
+		shim_stream_seal(r, s);
+	open_chunk(r, s, ts);
 }
 
 /* Write the emergency chunk holding one event straight to the dump. */
@@ -104,18 +93,16 @@ static void flush_direct(struct shim_ring *r, struct shim_stream *s)
 		count_event(s);
 }
 
-void shim_ev_commit(struct shim_ring *r, struct shim_stream *s, uint8_t *end)
+void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s)
 {
-	s->pos = (uint32_t)(end - s->data);
 	if (shim_unlikely(s->direct)) {
 		flush_direct(r, s);
 		return;
 	}
-	/* P1: publishes the event's bytes; pairs with C1 in ring.c and with a
-	 * post-mortem reader of the ring file. */
+	/* P1, as in shim_ev_commit */
 	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
 	count_event(s);
-	if (shim_unlikely(s->flush_each || atomic_load_relaxed(&r->finalized)))
+	if (s->flush_each || atomic_load_relaxed(&r->finalized))
 		shim_stream_seal(r, s);
 }
 
