@@ -245,7 +245,7 @@ int shim_start(void)
 	shim_modules_set_exe(shim_g.exe);
 	t->internal++;
 	shim_unwind_init();
-	shim_sc_init((int)env_u64("RCPROF_STACK_CACHE", 1, 0, 2));
+	shim_sc_init((int)env_u64("RCPROF_STACK_CACHE", 1, 0, 3));
 	shim_g.key_ok = pthread_key_create(&shim_g.key, seal_dying_thread) == 0;
 	t->internal--;
 	atomic_store_release(&shim_g.on, 1);

@@ -166,6 +166,19 @@ static uint32_t intern_stack(void *ctx, void **ips, int n)
 	return id;
 }
 
+/* RCPROF_STACK_CACHE=3: the stack the unwinder gives at the point where
+ * the cache answered cached_id (the same stack interns to the same id;
+ * a race between threads can give one stack two ids, which single-thread
+ * test programs do not have). */
+static __attribute__((noinline)) uint32_t
+verified(struct shim_thread *t, struct shim_stream *s, void **ips,
+	 uint32_t depth, uint32_t cached_id)
+{
+	uint32_t id = intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+	shim_sc_checked(t, id == cached_id);
+	return id;
+}
+
 /* The stack id of the current call site, at most depth frames.  Level 0
  * asks the stack cache first (stack_cache.c); the registers are captured
  * here, so this frame must stay live while the cache unwinds from it.
@@ -182,8 +195,12 @@ capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 		struct shim_regs regs;
 		SHIM_CAPTURE_REGS(&regs);
 		regs.point = (uint64_t)(uintptr_t)point;
-		if (shim_sc_lookup(t, &regs, depth, &id) ||
-		    shim_sc_fill(t, &regs, depth, ips, intern_stack, s, &id))
+		if (shim_sc_lookup(t, &regs, depth, &id)) {
+			if (shim_unlikely(shim_sc_verify))
+				return verified(t, s, ips, depth, id);
+			return id;
+		}
+		if (shim_sc_fill(t, &regs, depth, ips, intern_stack, s, &id))
 			return id;
 	}
 	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));

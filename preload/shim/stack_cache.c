@@ -168,13 +168,15 @@ struct shim_sc {
 };
 
 static int sc_enabled = 1;
-static int sc_report;           /* RCPROF_STACK_CACHE=2 */
+static int sc_report;           /* RCPROF_STACK_CACHE=2 or 3 */
+int shim_sc_verify;             /* RCPROF_STACK_CACHE=3 */
 static struct shim_sc_stats sc_total;   /* atomic: threads gone */
 
 void shim_sc_init(int mode)
 {
 	int enabled = mode != 0;
-	sc_report = mode == 2;
+	sc_report = mode >= 2;
+	shim_sc_verify = mode == 3;
 	sc_enabled = enabled;
 	if (enabled && shim_logged_unwind_init() != 0)
 		sc_enabled = 0;
@@ -214,6 +216,7 @@ void shim_sc_thread_exit(struct shim_thread *t)
 	atomic_add_relaxed(&sc_total.misses, sc->stats.misses);
 	atomic_add_relaxed(&sc_total.fills, sc->stats.fills);
 	atomic_add_relaxed(&sc_total.uncacheable, sc->stats.uncacheable);
+	atomic_add_relaxed(&sc_total.wrong, sc->stats.wrong);
 	munmap(sc, sizeof(*sc));
 }
 
@@ -223,7 +226,7 @@ void shim_sc_report(const struct shim_thread *t)
 		return;
 	struct shim_sc_stats st;
 	shim_sc_stats(t, &st);
-	char h[24], c[24], k[24], m[24], f[24], u[24];
+	char h[24], c[24], k[24], m[24], f[24], u[24], w[24];
 	shim_log("stack cache: ",
 		 shim_utoa(st.hits + atomic_load_relaxed(&sc_total.hits), h),
 		 " hits (",
@@ -239,7 +242,17 @@ void shim_sc_report(const struct shim_thread *t)
 		 " fills, ",
 		 shim_utoa(st.uncacheable +
 			   atomic_load_relaxed(&sc_total.uncacheable), u),
-		 " not cacheable", NULL);
+		 " not cacheable",
+		 shim_sc_verify ? ", " : "",
+		 shim_sc_verify ? shim_utoa(st.wrong + atomic_load_relaxed(
+				  &sc_total.wrong), w) : "",
+		 shim_sc_verify ? " hits differed from an unwind" : "", NULL);
+}
+
+void shim_sc_checked(struct shim_thread *t, int agreed)
+{
+	if (!agreed && t->sc)
+		t->sc->stats.wrong++;
 }
 
 void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st)

@@ -38,10 +38,19 @@ struct shim_sc_stats {
 	uint64_t hits, misses, fills, uncacheable;
 	uint64_t shortcut_hits;         /* of hits, without the trie */
 	uint64_t compact_hits;          /* of hits, by a compact shortcut */
+	uint64_t wrong;                 /* mode 3: hits the unwinder refuted */
 };
 
-/* RCPROF_STACK_CACHE: 0 off, 1 on, 2 on and shim_sc_report prints. */
+/* RCPROF_STACK_CACHE: 0 off, 1 on, 2 on and shim_sc_report prints, 3 as
+ * 2 and every hit is checked against an unwind (shim_sc_verify). */
 void shim_sc_init(int mode);
+/* Mode 3: the caller unwinds after every hit as well, records the
+ * unwinder's stack, and reports with shim_sc_checked whether the cache
+ * agreed.  Tests use it: a second run without the cache can lay out
+ * memory differently, and a program like CPython then allocates
+ * differently. */
+extern int shim_sc_verify;
+void shim_sc_checked(struct shim_thread *t, int agreed);
 /* One line of hit/miss counts on stderr at exit, in mode 2. */
 void shim_sc_report(const struct shim_thread *t);
 /* Learns the bounds of the calling thread's stack; without them the
