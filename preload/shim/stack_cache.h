@@ -38,6 +38,7 @@ struct shim_sc_stats {
 	uint64_t hits, misses, fills, uncacheable;
 	uint64_t shortcut_hits;         /* of hits, without the trie */
 	uint64_t compact_hits;          /* of hits, by a compact shortcut */
+	uint64_t last_hits;             /* of hits, by a point's last stack */
 	uint64_t wrong;                 /* mode 3: hits the unwinder refuted */
 };
 

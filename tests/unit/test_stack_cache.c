@@ -235,6 +235,35 @@ START_TEST(test_same_sp_other_caller)
 }
 END_TEST
 
+/* A point that keeps seeing one site answers from its last stack after
+ * a few compact hits; another caller reaching it with the same sp after
+ * such a streak gets its own stack, and the streak's site its own again
+ * after that. */
+START_TEST(test_last_stack)
+{
+	struct shim_thread *t = new_thread();
+	enum { N = 16 };
+	struct capture c[N + 2];
+	SAME_SITE_LOOP(i, N + 2)        /* a x N, b, a */
+		chain(3, i == N, t, &c[i]);
+	ck_assert_int_eq(c[0].how, HOW_FILL);
+	for (int i = 1; i < N; i++) {
+		ck_assert_int_eq(c[i].how, HOW_HIT);
+		ck_assert_uint_eq(c[i].id, c[0].id);
+	}
+	struct shim_sc_stats st;
+	shim_sc_stats(t, &st);
+	ck_assert_uint_gt(st.last_hits, 0);
+	ck_assert_uint_eq(st.last_hits + st.compact_hits, N);  /* and the last a */
+	ck_assert_uint_eq(c[N].sp, c[0].sp);    /* the case that matters */
+	ck_assert_int_eq(c[N].how, HOW_FILL);   /* b: not a's last stack */
+	ck_assert_uint_ne(c[N].id, c[0].id);
+	assert_same_as_fast(&c[N]);
+	ck_assert_int_eq(c[N + 1].how, HOW_HIT);
+	ck_assert_uint_eq(c[N + 1].id, c[0].id);
+}
+END_TEST
+
 /* Depth of the chain above a common frame differs, the capture's sp is
  * the same: the outer frames must still be compared. */
 static __attribute__((noinline)) void outer_a(struct shim_thread *t,
@@ -413,6 +442,7 @@ Suite *stack_cache_suite(void)
 	Suite *s = suite_create("stack_cache");
 	TCase *tc = tcase_create("stack_cache");
 	tcase_add_test(tc, test_second_capture_hits);
+	tcase_add_test(tc, test_last_stack);
 	tcase_add_test(tc, test_same_sp_other_caller);
 	tcase_add_test(tc, test_other_layout_gets_full_record);
 	tcase_add_test(tc, test_outer_frames_differ);
