@@ -122,10 +122,28 @@ static uint64_t def_ts(const struct shim_stream *s)
 	return s->prev_ts ? s->prev_ts : shim_now();
 }
 
+/* Does str hold text (NUL-terminated)?  Stops at the first difference,
+ * so it never reads past str's own end. */
+static inline int same_text(const char *str, const char *text)
+{
+	for (size_t i = 0;; i++) {
+		if (str[i] != text[i])
+			return 0;
+		if (!text[i])
+			return 1;
+	}
+}
+
 static uint32_t intern_string(struct shim_stream *s, const char *str)
 {
 	if (!str)
 		return 0;
+	/* Memoized by address and checked by text: a string rewritten in
+	 * place, or another one at a reused address, misses. */
+	struct shim_str_memo *m =
+		&s->strs[((uintptr_t)str >> 3) % SHIM_STR_MEMO];
+	if (m->ptr == str && same_text(str, m->text))
+		return m->id;
 	size_t len = strnlen(str, SHIM_STRING_MAX);
 	int is_new;
 	uint32_t id = shim_intern_get(&shim_g.strings,
@@ -137,6 +155,13 @@ static uint32_t intern_string(struct shim_stream *s, const char *str)
 		w = shim_put_u(w, len);
 		memcpy(w, str, len);
 		shim_ev_commit(R, s, w + len);
+	}
+	/* Overflow ids (past the table) are defined at every use. */
+	if (id <= shim_g.strings.cap && len < sizeof(m->text)) {
+		m->ptr = str;
+		m->id = id;
+		memcpy(m->text, str, len);
+		m->text[len] = 0;
 	}
 	return id;
 }

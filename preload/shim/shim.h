@@ -307,6 +307,16 @@ uint64_t *shim_ring_count_row(struct shim_ring *r, uint32_t tid,
 void shim_ring_counts(struct shim_ring *r, uint64_t out[32]);
 
 /* ---- stream.c: chunks of one stream, and the event encoder ------------ */
+/* A string this stream interned lately, by address (record.c): rc_new
+ * names a type with every object, nearly always the same few constant
+ * strings, and comparing the text costs less than hashing it. */
+#define SHIM_STR_MEMO 4
+struct shim_str_memo {
+	const char *ptr;        /* NULL: empty */
+	uint32_t id;
+	char text[44];          /* the string, NUL included */
+};
+
 struct shim_stream {
 	struct rcp_ring_slot *slot; /* current chunk or NULL */
 	uint8_t *data;              /* slot + 1 */
@@ -322,6 +332,7 @@ struct shim_stream {
 	uint64_t *row;              /* event counts (shim_ring_count_row) */
 	uint32_t nlost;             /* sum of lost[] not yet reported */
 	uint32_t lost[RCP_EV__COUNT];
+	struct shim_str_memo strs[SHIM_STR_MEMO];
 	/* The chunk used when no ring slot can be had (every slot owned by
 	 * some thread): one event, written straight to the dump. */
 	uint64_t emerg[(sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX) / 8];

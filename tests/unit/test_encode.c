@@ -401,6 +401,51 @@ START_TEST(test_writer_suspects)
 }
 END_TEST
 
+/* Type names are memoized per stream by address and checked by text: the
+ * same constant costs no lookup, a name rewritten in place at the same
+ * address is a new string, the same text elsewhere the same id. */
+START_TEST(test_writer_type_memo)
+{
+	recorder_setup();
+	struct shim_thread *t = &shim_tls;
+	char type[16] = "widget", other[16] = "widget";
+	int lvl = shim_enter(t);
+	shim_rec_rc_new(t, lvl, (void *)0x5000, NULL, 8, type, 1, 1, 0);
+	shim_rec_rc_new(t, lvl, (void *)0x5100, NULL, 8, type, 1, 1, 0);
+	strcpy(type, "gizmo");
+	shim_rec_rc_new(t, lvl, (void *)0x5200, NULL, 8, type, 1, 1, 0);
+	shim_rec_rc_new(t, lvl, (void *)0x5300, NULL, 8, other, 1, 1, 0);
+	strcpy(type, "widget");
+	shim_rec_rc_new(t, lvl, (void *)0x5400, NULL, 8, type, 1, 1, 0);
+	shim_leave(t);
+	shim_finish(RCP_END_EXIT, 0, 0);
+	struct rb_dump d;
+	ck_assert_int_eq(rb_load(rec_path, &d), 0);
+	static struct ev ev[1024];
+	int n = decode_all(&d, t->tid, ev, 1024);
+	uint64_t widget = 0, gizmo = 0;
+	int defs = 0;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].kind != RCP_EV_STRING)
+			continue;
+		if (!strcmp(ev[i].str, "widget"))
+			widget = ev[i].f[0];
+		else if (!strcmp(ev[i].str, "gizmo"))
+			gizmo = ev[i].f[0];
+		else
+			continue;
+		defs++;
+	}
+	ck_assert_int_eq(defs, 2);
+	ck_assert_uint_ne(widget, gizmo);
+	const uint64_t want[5] = { widget, widget, gizmo, widget, widget };
+	for (int k = 0; k < 5; k++)
+		ck_assert_uint_eq(find_kind(ev, n, RCP_EV_RC_NEW, k)->f[2], want[k]);
+	rb_free(&d);
+	unlink(rec_path);
+}
+END_TEST
+
 Suite *encode_suite(void)
 {
 	Suite *s = suite_create("encode");
@@ -411,6 +456,7 @@ Suite *encode_suite(void)
 	tcase_add_test(tc, test_varint_extremes);
 	tcase_add_test(tc, test_writer_events);
 	tcase_add_test(tc, test_writer_suspects);
+	tcase_add_test(tc, test_writer_type_memo);
 	suite_add_tcase(s, tc);
 	return s;
 }
