@@ -298,12 +298,11 @@ int main(int argc, char **argv)
 	int c, status = 0, show = 0, gen = 0, diff = 0;
 	unsigned gates = 0;
 	struct one *one = NULL;
-
-	rcp_main_heap_huge();
 	const struct rcp_report **ok = NULL;
 	size_t nok = 0, ndumps = 0;
 	FILE *out = stdout;
 
+	rcp_main_heap_huge();   /* before the report allocates (util.h) */
 	rcp_options_default(&opt);
 	rcp_supp_init(&user_supp);
 	rcp_baseline_init(&base);

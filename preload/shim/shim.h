@@ -368,6 +368,19 @@ static inline uint8_t *shim_ev_begin(struct shim_ring *r, struct shim_stream *s,
 	return w;
 }
 
+/* One more event of the current kind.  A stream's own row has one writer
+ * (level 0 and level 1 of a thread are different streams), so a relaxed
+ * load + store; the END writer reads it relaxed.  A row shared with
+ * other streams takes atomic adds. */
+static inline void shim_count_event(struct shim_stream *s)
+{
+	uint64_t *c = &s->row[s->kind & 31];
+	if (shim_likely(s->row_excl))
+		atomic_store_relaxed(c, atomic_load_relaxed(c) + 1);
+	else
+		atomic_add_relaxed(c, 1);
+}
+
 static inline void shim_ev_commit(struct shim_ring *r, struct shim_stream *s,
 				  uint8_t *end)
 {
@@ -380,11 +393,7 @@ static inline void shim_ev_commit(struct shim_ring *r, struct shim_stream *s,
 	/* P1: publishes the event's bytes; pairs with C1 in ring.c and with a
 	 * post-mortem reader of the ring file. */
 	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
-	/* One more event of this kind: the row is this stream's alone
-	 * (level 0 and level 1 of a thread are different streams), so a
-	 * relaxed load + store; the END writer reads it relaxed. */
-	uint64_t *c = &s->row[s->kind & 31];
-	atomic_store_relaxed(c, atomic_load_relaxed(c) + 1);
+	shim_count_event(s);
 }
 
 static inline uint8_t *shim_put_u(uint8_t *w, uint64_t v)

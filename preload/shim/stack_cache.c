@@ -358,13 +358,18 @@ static struct sc_root *root_of(struct shim_sc *sc, const struct shim_regs *r,
 
 /* The value at a location now.  The stack offsets of a root's trie were
  * all read at this sp before, so they lie between sp and the stack top. */
+static inline uint64_t stack_word(const struct shim_regs *r, uint32_t off)
+{
+	uint64_t v;
+	memcpy(&v, (const unsigned char *)(uintptr_t)r->sp + off, sizeof(v));
+	return v;
+}
+
 static inline uint64_t read_loc(const struct shim_regs *r, uint32_t loc)
 {
 	if (loc & LOC_REG)
 		return shim_reg_value(r, loc & ~LOC_REG);
-	uint64_t v;
-	memcpy(&v, (const unsigned char *)(uintptr_t)r->sp + loc, sizeof(v));
-	return v;
+	return stack_word(r, loc);
 }
 
 /* Odd constants, one per plan word, for the two hashes of the plan. */
@@ -426,11 +431,9 @@ static inline struct sc_key shortcut_key(const struct sc_root *rt,
 		h += v * reg_mul[i];
 		g ^= (v ^ reg_mul[SC_PLAN_REGS - 1 - i]) * reg_check_mul[i];
 	}
-	const unsigned char *sp = (const unsigned char *)(uintptr_t)r->sp;
 	uint32_t n = rt->nplan;
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t v;
-		memcpy(&v, sp + rt->plan[i], sizeof(v));
+		uint64_t v = stack_word(r, rt->plan[i]);
 		h += v * plan_mul[i];
 		g ^= (v ^ plan_mul[SC_PLAN_MAX - 1 - i]) * check_mul[i];
 	}
@@ -607,12 +610,8 @@ static inline int last_stack_holds(const struct sc_root *rt,
 	for (uint32_t i = 0; i < rt->nregs; i++)
 		diff |= shim_reg_value(r, rt->regs[i]) ^
 			rt->kept_val[SC_PLAN_MAX + i];
-	const unsigned char *sp = (const unsigned char *)(uintptr_t)r->sp;
-	for (uint32_t i = 0; i < rt->nplan; i++) {
-		uint64_t v;
-		memcpy(&v, sp + rt->plan[i], sizeof(v));
-		diff |= v ^ rt->kept_val[i];
-	}
+	for (uint32_t i = 0; i < rt->nplan; i++)
+		diff |= stack_word(r, rt->plan[i]) ^ rt->kept_val[i];
 	return diff == 0;
 }
 
@@ -633,9 +632,8 @@ static inline void last_stack_note(struct sc_root *rt,
 		return;
 	for (uint32_t i = 0; i < rt->nregs; i++)
 		rt->kept_val[SC_PLAN_MAX + i] = shim_reg_value(r, rt->regs[i]);
-	const unsigned char *sp = (const unsigned char *)(uintptr_t)r->sp;
 	for (uint32_t i = 0; i < rt->nplan; i++)
-		memcpy(&rt->kept_val[i], sp + rt->plan[i], sizeof(uint64_t));
+		rt->kept_val[i] = stack_word(r, rt->plan[i]);
 	rt->kept = stack;
 }
 

@@ -21,17 +21,6 @@ void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest)
 	s->nest = nest;
 }
 
-/* One more event of the current kind (see shim_ev_commit); a row shared
- * with other streams takes atomic adds. */
-static inline void count_event(struct shim_stream *s)
-{
-	uint64_t *c = &s->row[s->kind & 31];
-	if (shim_likely(s->row_excl))
-		atomic_store_relaxed(c, atomic_load_relaxed(c) + 1);
-	else
-		atomic_add_relaxed(c, 1);
-}
-
 static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
 {
 	if (shim_unlikely(!s->row)) {
@@ -90,7 +79,7 @@ static void flush_direct(struct shim_ring *r, struct shim_stream *s)
 	shim_ring_unlock(r);
 	shim_ring_try_drain(r);   /* anything sealed while we held the flag */
 	if (rc == 0)
-		count_event(s);
+		shim_count_event(s);
 }
 
 void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s)
@@ -101,7 +90,7 @@ void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s)
 	}
 	/* P1, as in shim_ev_commit */
 	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
-	count_event(s);
+	shim_count_event(s);
 	if (s->flush_each || atomic_load_relaxed(&r->finalized))
 		shim_stream_seal(r, s);
 }
