@@ -447,13 +447,21 @@ static inline struct sc_compact *compact_bucket(struct shim_sc *sc,
 	return &sc->compact[(key >> 20) & (SC_COMPACT - SC_COMPACT_WAYS)];
 }
 
+/* The stack of key k in its bucket, or 0.  All four ways are compared
+ * without a branch: which way holds a key varies from lookup to lookup
+ * (newest first), and a mispredicted exit of the loop cost more than
+ * comparing the rest (malloc churn 2-3 % faster, 3 alternating series of
+ * 11-13 runs).  A key is in at most one way; an empty way has stack 0. */
 static inline uint32_t compact_find(struct shim_sc *sc, struct sc_key k)
 {
 	const struct sc_compact *b = compact_bucket(sc, k.key);
-	for (unsigned w = 0; w < SC_COMPACT_WAYS; w++)
-		if (b[w].key == k.key && b[w].check == k.check && b[w].stack)
-			return b[w].stack;
-	return 0;
+	uint32_t id = 0;
+	for (unsigned w = 0; w < SC_COMPACT_WAYS; w++) {
+		uint32_t differs = ((b[w].key ^ k.key) |
+				    (uint64_t)(b[w].check ^ k.check)) != 0;
+		id |= b[w].stack & (differs - 1u);
+	}
+	return id;
 }
 
 /* Registers whose value the root itself fixes: a capture has the root's
