@@ -4,6 +4,7 @@
 #   make check      unit tests (ASan+UBSan), ring stress (TSan), end-to-end tests
 #   make demo       run examples/demo under the profiler and print the report
 #   make bench      benchmarks (see bench/README or the README)
+#   make bench-ablate  where the recorder's CPU goes (bench/ablate.sh)
 #   make install PREFIX=/usr/local
 #   make deps       install missing Debian packages (does nothing when present)
 
@@ -226,7 +227,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h include/rcprof.h $(BUILD)/librc.so
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lrc -lpthread
 
-.PHONY: bench-deps bench-progs
+.PHONY: bench-deps bench-progs bench-ablate
 bench-deps:
 	@$(MAKE) -s install-pkgs PKGS="$(BENCH_PKGS)"
 
@@ -239,3 +240,9 @@ bench: $(BENCH_BINS)
 	@$(MAKE) -s bench-deps || echo "bench: warning: could not install $(BENCH_PKGS)" >&2
 	@$(MAKE) -s all || echo "bench: warning: 'make all' failed, rcprof is benchmarked only if build/librcprof.so and build/rcprof-report exist" >&2
 	$(Q)BUILD=$(BUILD) sh bench/run.sh
+
+# Where the recorder's CPU goes: parts switched off by their environment
+# variables, alternating with native runs (bench/ablate.sh; ABLATE_ROUNDS).
+ABLATE_ROUNDS ?= 11
+bench-ablate: all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) sh bench/ablate.sh $(ABLATE_ROUNDS)
