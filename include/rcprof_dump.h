@@ -32,9 +32,9 @@
  *             depends on, which readers must absorb (rcprof-report:
  *             analyzer/rcobj_skew.c, RCP_HEAP_SKEW_NS in
  *             analyzer/heap.h).  The FREE right after an RC_FREE may
- *             share the previous event's ts.  STACK and STRING definitions carry the
- *             stream's previous ts.  The reader merges all streams by ts
- *             (ties: by stream, then position).
+ *             share the previous event's ts.  STACK and STRING
+ *             definitions carry the stream's previous ts.  The reader
+ *             merges all streams by ts (ties: by stream, then position).
  *
  * Record types of the DUMP (rcp_record_header.type):
  *   RCP_REC_PROCESS  struct rcp_rec_process, then exe path (exe_len bytes),

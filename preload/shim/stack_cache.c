@@ -601,8 +601,9 @@ static inline uint32_t find_child(const struct shim_sc *sc,
  * refcount bench - comparing the plan's words with those of its last
  * compact hit is cheaper than hashing them (a load and an or a word,
  * against two multiplies and a probe of the compact table): on the rc
- * churn bench 69 % of the lookups are answered so.  Equal words mean the same read
- * sequence, which a compact hit has vouched for, so such a hit is exact.
+ * churn bench 69 % of the lookups are answered so.  Equal words mean the
+ * same read sequence, which a compact hit has vouched for, so such a hit
+ * is exact.
  * Keeping the words costs a copy per compact hit, which a point whose
  * sites vary (malloc churn: 12 % repeats) would pay for nothing; so a
  * score counts repeats of the last stack against changes, and only a
@@ -610,6 +611,13 @@ static inline uint32_t find_child(const struct shim_sc *sc,
 #define LAST_ON   4
 #define LAST_MAX  64
 #define LAST_MISS 4             /* what a failed comparison costs */
+
+/* One more repeat of a point's last stack. */
+static inline void last_stack_repeat(struct sc_root *rt)
+{
+	if (rt->score < LAST_MAX)
+		rt->score++;
+}
 
 static inline int last_stack_holds(const struct sc_root *rt,
 				   const struct shim_regs *r)
@@ -629,8 +637,7 @@ static inline void last_stack_note(struct sc_root *rt,
 				   const struct shim_regs *r, uint32_t stack)
 {
 	if (stack == rt->last) {
-		if (rt->score < LAST_MAX)
-			rt->score++;
+		last_stack_repeat(rt);
 	} else {
 		rt->last = stack;
 		if (rt->score > -LAST_MAX)
@@ -664,8 +671,7 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 		goto miss;
 	if (rt->score >= LAST_ON) {
 		if (rt->kept && last_stack_holds(rt, r)) {
-			if (rt->score < LAST_MAX)
-				rt->score++;
+			last_stack_repeat(rt);
 			count_hit(t, sc);
 			sc->stats.last_hits++;
 			*stack = rt->kept;
