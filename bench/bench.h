@@ -63,10 +63,18 @@ static inline unsigned long bench_arg(int argc, char **argv, int i,
 
 /* Run fn(arg_i) on `n` threads (all of them created with pthread_create,
  * also when n == 1, so 1- and 2-thread runs differ only in the count) and
- * join them.  args points to n objects of `size` bytes. */
+ * join them.  args points to n objects of `size` bytes.  With
+ * BENCH_ON_MAIN=1 in the environment a 1-thread run calls fn on the main
+ * thread instead: a single-threaded process, whose events the recorder
+ * stamps from a counter (README, "Single-threaded stamps"). */
 static inline void bench_run_threads(unsigned n, void *(*fn)(void *),
 				     void *args, size_t size)
 {
+	const char *on_main = getenv("BENCH_ON_MAIN");
+	if (n == 1 && on_main && strcmp(on_main, "1") == 0) {
+		fn(args);
+		return;
+	}
 	pthread_t *tids = calloc(n, sizeof(*tids));
 	if (!tids) {
 		perror("calloc");

@@ -18,6 +18,7 @@
 #include "shim.h"
 
 struct shim_clock shim_clk;
+__thread uint8_t shim_tick_ok;
 
 #if defined(__x86_64__)
 /* The kernel's clocksource.  "tsc": CLOCK_MONOTONIC itself is the TSC, so
@@ -106,7 +107,7 @@ int shim_clock_pick_tsc(int invariant_tsc, enum shim_clocksource cs,
 	return cs == SHIM_CS_KVM && vdso_ticks < syscall_ticks / 2;
 }
 
-void shim_clock_init(void)
+static void clock_pick(void)
 {
 	shim_clk.use_tsc = 0;
 #if defined(__x86_64__)
@@ -137,4 +138,26 @@ void shim_clock_init(void)
 	shim_clk.mult = (uint64_t)m;
 	shim_clk.use_tsc = 1;
 #endif
+}
+
+void shim_clock_init(void)
+{
+	clock_pick();
+	shim_clk.tick = shim_now_real();
+}
+
+void shim_clock_main_thread(void)
+{
+	shim_tick_ok = gettid() == getpid();
+}
+
+void shim_clock_resync(void)
+{
+	if (!shim_single_threaded())
+		return;
+	uint64_t now = shim_now_real();
+	uint64_t cur = __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);
+	/* an add, not a store: a signal handler may tick in between */
+	if (now > cur)
+		shim_tick_add(now - cur);
 }

@@ -231,6 +231,7 @@ int shim_start(void)
 	if (shim_g.release_depth > shim_g.depth)
 		shim_g.release_depth = shim_g.depth;
 	shim_clock_init();
+	shim_clock_main_thread();
 	shim_g.start_ts = shim_now();
 	int rc = shim_intern_init(&shim_g.stacks, 20);
 	if (!rc)
@@ -292,7 +293,7 @@ void shim_finish(int how, int status, int in_signal)
 		memset(&e, 0, sizeof(e));
 		e.how = (uint32_t)how;
 		e.status = status;
-		e.ts = shim_now();
+		e.ts = shim_now_real();
 		shim_ring_counts(r, e.counts);
 		struct iovec part = { &e, sizeof(e) };
 		int rc = shim_ring_write_record_locked(r, RCP_REC_END, &part, 1);
@@ -340,6 +341,7 @@ void shim_fork_child(void)
 	memset(r, 0, sizeof(*r));
 	atomic_store_relaxed(&shim_g.on, 0);
 	t->tid = (uint32_t)gettid();
+	shim_clock_main_thread();
 	t->parent_tid = shim_g.fork_tid;
 	t->started = 0;
 	t->started1 = 0;

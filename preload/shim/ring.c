@@ -194,9 +194,9 @@ int shim_ring_lock(struct shim_ring *r, uint64_t timeout_ns)
 	    atomic_load_relaxed(&r->drain_owner) == me)
 		return -EDEADLK;
 	unsigned spins = 0;
-	uint64_t t0 = timeout_ns ? shim_now() : 0;
+	uint64_t t0 = timeout_ns ? shim_now_real() : 0;
 	while (atomic_exchange_seq_cst(&r->drain_flag, 1) != 0) {
-		if (timeout_ns && shim_now() - t0 > timeout_ns)
+		if (timeout_ns && shim_now_real() - t0 > timeout_ns)
 			return -ETIMEDOUT;
 		backoff(&spins);
 	}

@@ -58,6 +58,7 @@ void shim_stream_next_chunk(struct shim_ring *r, struct shim_stream *s,
 {
 	if (s->slot)
 		shim_stream_seal(r, s);
+	shim_clock_resync();
 	open_chunk(r, s, ts);
 }
 

@@ -26,6 +26,16 @@ MODES
 # final drain) - and a late leak is reported.
 expect_eq "atexit events" "$(wfield "$(one_dump ex_atexit)" 'd["counts"].get("RC_NEW_BLOCK")')" 2
 
+# unit_steps DUMP: the percentage of events stamped exactly 1 ns after the
+# previous event of their stream.  A single-threaded process is stamped
+# from a counter (README, "Single-threaded stamps"), a threaded one from
+# the clock, whose steps between events are tens of ns.
+unit_steps() {
+	$RCPDUMP --events "$1" | awk '
+		{ if ($2 in p) { n++; if ($1 - p[$2] == 1) one++ } p[$2] = $1 }
+		END { print n ? int(100 * one / n) : -1 }'
+}
+
 same_run threads "$PROGS/threads" 4 3000
 d=$(one_dump threads)
 check_dump "$d"
@@ -39,6 +49,9 @@ if [ -x "$BUILD/rcprof-report" ]; then
 	expect_eq "threads events" "$(json_get "$d.json" summary.events)" \
 		"$(wfield "$d" 'd["events"]')"
 fi
+steps=$(unit_steps "$d")
+[ "$steps" -ge 0 ] && [ "$steps" -le 10 ] ||
+	fail "threads: $steps % of the events 1 ns apart, not clocked"
 
 same_run sig "$PROGS/sigalloc"
 grep -qx 'masked: blocked=1 delivered=0' sig.prof.out &&
@@ -48,6 +61,10 @@ d=$(one_dump sig)
 check_dump "$d"
 [ -x "$BUILD/rcprof-report" ] &&
 	expect_eq "sigalloc errors" "$(json_get "$d.json" summary.errors)" 0
+# one thread and its signal handler's stream: counted stamps
+steps=$(unit_steps "$d")
+[ "$steps" -ge 90 ] ||
+	fail "sigalloc: only $steps % of the events 1 ns apart, not counted"
 
 same_run dl "$PROGS/dl"
 d=$(one_dump dl)
