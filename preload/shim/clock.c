@@ -146,9 +146,14 @@ void shim_clock_init(void)
 	shim_clk.tick = shim_now_real();
 }
 
-void shim_clock_main_thread(void)
+int shim_clock_first_stamp(void)
 {
-	shim_tick_ok = gettid() == getpid();
+	if (gettid() == getpid()) {
+		shim_tick_ok = 1;
+		return 1;
+	}
+	shim_clock_threads();
+	return 0;
 }
 
 void shim_clock_resync(void)

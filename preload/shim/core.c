@@ -231,7 +231,6 @@ int shim_start(void)
 	if (shim_g.release_depth > shim_g.depth)
 		shim_g.release_depth = shim_g.depth;
 	shim_clock_init();
-	shim_clock_main_thread();
 	shim_g.start_ts = shim_now();
 	int rc = shim_intern_init(&shim_g.stacks, 20);
 	if (!rc)
@@ -341,7 +340,6 @@ void shim_fork_child(void)
 	memset(r, 0, sizeof(*r));
 	atomic_store_relaxed(&shim_g.on, 0);
 	t->tid = (uint32_t)gettid();
-	shim_clock_main_thread();
 	t->parent_tid = shim_g.fork_tid;
 	t->started = 0;
 	t->started1 = 0;

@@ -99,7 +99,7 @@ struct shim_clock {
 #define SHIM_CLOCK_SHIFT 32
 extern struct shim_clock shim_clk;
 /* 1 on the thread that may take single-threaded stamps: the process's
- * main thread (see shim_tick). */
+ * main thread (see shim_tick_add). */
 extern __thread uint8_t shim_tick_ok;
 
 enum shim_clocksource { SHIM_CS_OTHER, SHIM_CS_TSC, SHIM_CS_KVM };
@@ -174,8 +174,8 @@ static inline uint64_t shim_now_real(void)
  *     cannot split (it runs between instructions), and no other thread
  *     takes single-threaded stamps: shim_tick_ok is set on the main
  *     thread only, and every other thread sets shim_clk.threads before
- *     its first event (pthread_create, or thread_start for threads the
- *     shim did not see created);
+ *     its first stamp (pthread_create before the thread runs, or
+ *     shim_clock_first_stamp for threads the shim did not see created);
  *   - it starts at the clock (shim_clock_init), steps by 1 ns per stamp
  *     while each event takes several, and is moved up to the clock with
  *     every chunk (shim_clock_resync), so it stays at or just below the
@@ -185,7 +185,9 @@ static inline uint64_t shim_now_real(void)
  * A thread that sees shim_clk.threads set has synchronized with the new
  * thread's creation, or with something that thread did after setting it
  * (see the causality note above), so every stamp that must sort after a
- * clocked one is clocked too. */
+ * clocked one is clocked too.  A fork child's one thread is its main
+ * thread and keeps the parent's mode: if the parent counted, it forked
+ * from its main thread, whose shim_tick_ok the child inherits. */
 static inline uint64_t shim_tick_add(uint64_t d)
 {
 #if defined(__x86_64__)
@@ -197,10 +199,18 @@ static inline uint64_t shim_tick_add(uint64_t d)
 #endif
 }
 
+int shim_clock_first_stamp(void);
+
+/* 1 when this stamp may come from the counter: no second thread has run
+ * and this is the main thread.  A thread's first stamp while no second
+ * thread is known finds out which thread it is (shim_clock_first_stamp):
+ * a thread the shim did not see created (glibc's own helper threads)
+ * switches the process to the clock before it takes its first stamp. */
 static inline int shim_single_threaded(void)
 {
-	return shim_tick_ok &&
-	       !__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED);
+	if (shim_likely(__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED)))
+		return 0;
+	return shim_likely(shim_tick_ok) || shim_clock_first_stamp();
 }
 
 /* The time of an event that has taken effect and that another thread's
@@ -257,8 +267,6 @@ void shim_clock_init(void);
 /* Single-threaded: move the stamp counter up to the clock (with every
  * new chunk; see shim_tick_add). */
 void shim_clock_resync(void);
-/* This thread may take single-threaded stamps (the main thread). */
-void shim_clock_main_thread(void);
 
 /* A second thread is about to run (pthread_create, or the first event of
  * a thread the shim did not see created): stamps fence from now on. */
