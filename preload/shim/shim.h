@@ -168,8 +168,8 @@ static inline uint64_t shim_now_real(void)
  * of its stream is the order of its events, so a stamp has only to sort
  * them against the events of its own signal handlers (a stream of their
  * own) and against the stamps taken after a second thread starts.  A
- * counter does both, for a quarter of the cost of RDTSC on the VM of
- * the bench (11 ns there):
+ * counter does both in a few instructions, where RDTSC alone takes 11 ns
+ * back to back on the VM of the bench:
  *   - it is incremented by one XADD without LOCK, which a signal handler
  *     cannot split (it runs between instructions), and no other thread
  *     takes single-threaded stamps: shim_tick_ok is set on the main
@@ -268,8 +268,9 @@ void shim_clock_init(void);
  * new chunk; see shim_tick_add). */
 void shim_clock_resync(void);
 
-/* A second thread is about to run (pthread_create, or the first event of
- * a thread the shim did not see created): stamps fence from now on. */
+/* A second thread is about to run (pthread_create, or the first stamp or
+ * event of a thread the shim did not see created): stamps come from the
+ * clock and fence from now on. */
 static inline void shim_clock_threads(void)
 {
 	if (!__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED))
