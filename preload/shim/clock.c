@@ -146,19 +146,19 @@ void shim_clock_init(void)
 	shim_clk.tick = shim_now_real();
 }
 
-int shim_clock_first_stamp(void)
+uint64_t shim_clock_first_stamp(void)
 {
 	if (gettid() == getpid()) {
 		shim_tick_ok = 1;
-		return 1;
+		return shim_tick_add(1) + 1;
 	}
 	shim_clock_threads();
-	return 0;
+	return __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);
 }
 
 void shim_clock_resync(void)
 {
-	if (!shim_single_threaded())
+	if (!shim_single_threaded() || !shim_tick_ok)
 		return;
 	uint64_t now = shim_now_real();
 	uint64_t cur = __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);

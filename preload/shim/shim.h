@@ -199,18 +199,17 @@ static inline uint64_t shim_tick_add(uint64_t d)
 #endif
 }
 
-int shim_clock_first_stamp(void);
+/* A thread's first stamp while no second thread is known: it finds out
+ * which thread it is.  The main thread counts from now on; a thread the
+ * shim did not see created (glibc's own helper threads) switches the
+ * process to the clock and takes the counter as it stands - a stamp in
+ * line with the main thread's counted ones, which keep coming until it
+ * sees the switch (a clock stamp would be up to a chunk's time later). */
+uint64_t shim_clock_first_stamp(void);
 
-/* 1 when this stamp may come from the counter: no second thread has run
- * and this is the main thread.  A thread's first stamp while no second
- * thread is known finds out which thread it is (shim_clock_first_stamp):
- * a thread the shim did not see created (glibc's own helper threads)
- * switches the process to the clock before it takes its first stamp. */
 static inline int shim_single_threaded(void)
 {
-	if (shim_likely(__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED)))
-		return 0;
-	return shim_likely(shim_tick_ok) || shim_clock_first_stamp();
+	return !__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED);
 }
 
 /* The time of an event that has taken effect and that another thread's
@@ -219,7 +218,8 @@ static inline int shim_single_threaded(void)
 static inline uint64_t shim_now(void)
 {
 	if (shim_likely(shim_single_threaded()))
-		return shim_tick_add(1) + 1;
+		return shim_likely(shim_tick_ok) ? shim_tick_add(1) + 1 :
+						   shim_clock_first_stamp();
 	return shim_now_real();
 }
 
@@ -228,7 +228,8 @@ static inline uint64_t shim_now(void)
 static inline uint64_t shim_now_before_release(void)
 {
 	if (shim_likely(shim_single_threaded()))
-		return shim_tick_add(1) + 1;
+		return shim_likely(shim_tick_ok) ? shim_tick_add(1) + 1 :
+						   shim_clock_first_stamp();
 #if defined(__x86_64__)
 	if (shim_likely(shim_clk.use_tsc))
 		return shim_tsc_to_ns(shim_rdtsc_before_release());

@@ -81,11 +81,14 @@ START_TEST(test_single_thread_counts)
 END_TEST
 
 /* Only the main thread counts: another thread, one the shim did not see
- * created, switches the process to the clock before its first stamp and
- * leaves the counter alone. */
-static void *stamp_once(void *arg)
+ * created, switches the process to the clock with its first stamp, which
+ * is the counter as it stands (in line with the main thread's counted
+ * stamps), and leaves the counter alone; its next stamps are clocked. */
+static void *stamp_twice(void *arg)
 {
-	*(uint64_t *)arg = shim_now_before_release();
+	uint64_t *st = arg;
+	st[0] = shim_now_before_release();
+	st[1] = shim_now();
 	return NULL;
 }
 
@@ -96,16 +99,17 @@ START_TEST(test_other_thread_reads_clock)
 	shim_tick_ok = 0;
 	uint64_t mine = shim_now();
 	ck_assert_int_eq(shim_tick_ok, 1);
-	uint64_t before = shim_now_real(), theirs = 0;
+	uint64_t before = shim_now_real(), theirs[2] = { 0, 0 };
 	pthread_t th;
-	ck_assert_int_eq(pthread_create(&th, NULL, stamp_once, &theirs), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, stamp_twice, theirs), 0);
 	pthread_join(th, NULL);
 	ck_assert_uint_eq(__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED),
 			  1);
 	ck_assert_uint_eq(__atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED),
 			  mine);
-	ck_assert_uint_ge(theirs + 20000, before);
-	ck_assert_uint_gt(shim_now(), mine);
+	ck_assert_uint_eq(theirs[0], mine);
+	ck_assert_uint_ge(theirs[1] + 20000, before);
+	ck_assert_uint_gt(shim_now(), mine);    /* clocked now */
 }
 END_TEST
 
