@@ -180,9 +180,8 @@ static void seal_dying_thread(void *arg)
 {
 	(void)arg;
 	struct shim_thread *t = &shim_tls;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	sigset_t old;
+	shim_sigmask_block_all(&old);
 	t->depth++;
 	if (atomic_load_relaxed(&shim_g.on)) {
 		shim_stream_seal(&shim_g.ring, &t->st[0]);
@@ -193,7 +192,7 @@ static void seal_dying_thread(void *arg)
 	t->st[0].flush_each = 1;
 	t->st[1].flush_each = 1;
 	t->depth--;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	shim_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int shim_start(void)

@@ -95,9 +95,7 @@ static int real_sigaction(int sig, const struct sigaction *act,
 
 static void state_lock(struct sig_state *s, sigset_t *saved)
 {
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, saved);
+	shim_sigmask_block_all(saved);
 	int unlocked = 0;
 	while (!atomic_cas_acq_rel(&s->lock, &unlocked, 1)) {
 		unlocked = 0;
@@ -108,7 +106,7 @@ static void state_lock(struct sig_state *s, sigset_t *saved)
 static void state_unlock(struct sig_state *s, const sigset_t *saved)
 {
 	atomic_store_release(&s->lock, 0);
-	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	shim_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 /* The calls here run in the process the state describes. */
@@ -399,14 +397,19 @@ SHIM_EXPORT int siginterrupt(int sig, int flag)
 	return translated_sigaction(sig, &sa, NULL);
 }
 
-/* sigprocmask: the program's calls go to libc unchanged.  Only the
- * generic libunwind's own calls inside a logged unwind of the stack cache
- * skip the system call (unwind_logged.c says why that is safe). */
+/* sigprocmask: the program's calls go to libc unchanged.  The generic
+ * libunwind's own calls inside a logged unwind of the stack cache skip
+ * the system call (unwind_logged.c says why that is safe); other calls
+ * made while this thread is inside a hook - libunwind's, around its
+ * dl_iterate_phdr - keep glibc's internal signals as they are
+ * (sigmask.c). */
 SHIM_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	if (shim_unlikely(shim_logged_unwind_sigprocmask(
 		    __builtin_return_address(0), old)))
 		return 0;
+	if (shim_tls.depth > 0 || shim_tls.internal > 0)
+		return shim_sigmask(how, set, old);
 	int (*fn)(int, const sigset_t *, sigset_t *) =
 		atomic_load_relaxed(&shim_real.sigprocmask);
 	if (fn)

@@ -23,6 +23,7 @@
 #define SHIM_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -277,6 +278,13 @@ static inline void shim_clock_threads(void)
 	if (!__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED))
 		__atomic_store_n(&shim_clk.threads, 1, __ATOMIC_SEQ_CST);
 }
+
+/* ---- sigmask.c: signal masks, glibc's internal signals kept ---------- */
+/* sigprocmask through the system call: signals 32 and 33 (SIGCANCEL,
+ * SIGSETXID) stay blocked or unblocked as they are.  0 or -1 (errno). */
+int shim_sigmask(int how, const sigset_t *set, sigset_t *old);
+/* Block every signal that may be blocked; the old mask into *old. */
+int shim_sigmask_block_all(sigset_t *old);
 
 /* ---- log.c: "rcprof: " + the NULL-terminated list of parts + "\n",
  * written with one write(2) to stderr from a stack buffer. -------------- */
