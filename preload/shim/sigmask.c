@@ -11,7 +11,13 @@
  * around dl_iterate_phdr; the shim around its own locks), the pending
  * timer signal is delivered with its default action and kills the
  * process (tests/progs/helper.c).  These calls go to the kernel directly,
- * and keep signals 32 and 33 blocked or unblocked as they were.
+ * one system call each, and never unblock signals 32 and 33:
+ *   - "block everything" (SIG_SETMASK of a full set, which sigfillset
+ *     made without 32 and 33) becomes SIG_BLOCK of that set: it leaves
+ *     32 and 33 as they were;
+ *   - SIG_BLOCK and SIG_UNBLOCK leave 32 and 33 alone;
+ *   - any other SIG_SETMASK is a restore of a mask saved before, which
+ *     the kernel reported with 32 and 33 as they were: set as given.
  */
 #include <signal.h>
 #include <string.h>
@@ -26,24 +32,21 @@
 
 int shim_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-	uint64_t cur = 0;
-	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur,
-		    KERNEL_SIGSET_BYTES) != 0)
-		return -1;
-	if (old) {
+	uint64_t next = 0, cur = 0;
+	if (set) {
+		memcpy(&next, set, sizeof(next));
+		if (how == SIG_SETMASK && (next | INTERNAL_SIGNALS) == UINT64_MAX)
+			how = SIG_BLOCK;
+		if (how != SIG_SETMASK)
+			next &= ~INTERNAL_SIGNALS;
+	}
+	long rc = syscall(SYS_rt_sigprocmask, how, set ? &next : NULL,
+			  old ? &cur : NULL, KERNEL_SIGSET_BYTES);
+	if (rc == 0 && old) {
 		sigemptyset(old);
 		memcpy(old, &cur, sizeof(cur));
 	}
-	if (!set)
-		return 0;
-	uint64_t next;
-	memcpy(&next, set, sizeof(next));
-	if (how == SIG_SETMASK)
-		next = (next & ~INTERNAL_SIGNALS) | (cur & INTERNAL_SIGNALS);
-	else
-		next &= ~INTERNAL_SIGNALS;      /* SIG_BLOCK, SIG_UNBLOCK */
-	return (int)syscall(SYS_rt_sigprocmask, how, &next, NULL,
-			    KERNEL_SIGSET_BYTES);
+	return (int)rc;
 }
 
 int shim_sigmask_block_all(sigset_t *old)
