@@ -13,6 +13,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <signal.h>
 #include <string.h>
 
 #include "shim.h"
@@ -143,10 +144,25 @@ static int counters_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;       /* the first object is enough */
 }
 
+/* dl_iterate_phdr with every signal blocked.  It holds the loader's lock,
+ * a recursive mutex that has no owner for a moment while it is taken and
+ * released; a signal handler that allocates in that moment unwinds its
+ * stack, libunwind calls dl_iterate_phdr, and the handler waits for the
+ * lock its own thread holds, for ever (tests/progs/sigalloc.c hung so in
+ * t_shim_same.sh).  libunwind blocks signals around its own calls. */
+static void iterate_blocked(int (*cb)(struct dl_phdr_info *, size_t, void *),
+			    void *arg)
+{
+	sigset_t old;
+	shim_sigmask_block_all(&old);
+	dl_iterate_phdr(cb, arg);
+	shim_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 int shim_modules_changed(void)
 {
 	unsigned long long c[2] = { 0, 0 };
-	dl_iterate_phdr(counters_cb, c);
+	iterate_blocked(counters_cb, c);
 	return c[0] != atomic_load_relaxed(&seen_adds) ||
 	       c[1] != atomic_load_relaxed(&seen_subs);
 }
@@ -160,10 +176,10 @@ int shim_modules_scan(shim_module_fn on_new, shim_unmap_fn on_gone, void *ctx)
 	do {
 		atomic_store_seq_cst(&scan_again, 0);
 		unsigned long long c[2] = { 0, 0 };
-		dl_iterate_phdr(counters_cb, c);
+		iterate_blocked(counters_cb, c);
 		scan_gen++;
 		struct scan_ctx sc = { on_new, ctx };
-		dl_iterate_phdr(scan_cb, &sc);
+		iterate_blocked(scan_cb, &sc);
 		for (uint32_t i = 0; i < nknown;) {
 			if (known[i].gen != scan_gen) {
 				on_gone(ctx, known[i].base);
