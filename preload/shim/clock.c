@@ -150,7 +150,7 @@ uint64_t shim_clock_first_stamp(void)
 {
 	if (gettid() == getpid()) {
 		shim_tick_ok = 1;
-		return shim_tick_add(1) + 1;
+		return shim_count_stamp();
 	}
 	shim_clock_threads();
 	return __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);

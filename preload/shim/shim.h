@@ -213,14 +213,26 @@ static inline int shim_single_threaded(void)
 	return !__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED);
 }
 
+/* The next count: the main thread's stamp while it runs alone. */
+static inline uint64_t shim_count_stamp(void)
+{
+	return shim_tick_add(1) + 1;
+}
+
+/* A stamp while no second thread is known. */
+static inline uint64_t shim_single_stamp(void)
+{
+	return shim_likely(shim_tick_ok) ? shim_count_stamp() :
+					   shim_clock_first_stamp();
+}
+
 /* The time of an event that has taken effect and that another thread's
  * event may depend on (an object's creation, an edge): fenced once a
  * second thread runs. */
 static inline uint64_t shim_now(void)
 {
 	if (shim_likely(shim_single_threaded()))
-		return shim_likely(shim_tick_ok) ? shim_tick_add(1) + 1 :
-						   shim_clock_first_stamp();
+		return shim_single_stamp();
 	return shim_now_real();
 }
 
@@ -229,8 +241,7 @@ static inline uint64_t shim_now(void)
 static inline uint64_t shim_now_before_release(void)
 {
 	if (shim_likely(shim_single_threaded()))
-		return shim_likely(shim_tick_ok) ? shim_tick_add(1) + 1 :
-						   shim_clock_first_stamp();
+		return shim_single_stamp();
 #if defined(__x86_64__)
 	if (shim_likely(shim_clk.use_tsc))
 		return shim_tsc_to_ns(shim_rdtsc_before_release());

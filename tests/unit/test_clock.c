@@ -47,14 +47,21 @@ START_TEST(test_clock_tracks_monotonic)
 }
 END_TEST
 
+/* The clock as the shim starts it in a process that runs one thread,
+ * before this thread's first stamp. */
+static void start_single_threaded(void)
+{
+	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
+	shim_clock_init();
+	shim_tick_ok = 0;
+}
+
 /* Single-threaded stamps (shim_tick_add): one apart, never ahead of the
  * clock, moved up to it by a resync, and below every clock stamp taken
  * once a second thread runs. */
 START_TEST(test_single_thread_counts)
 {
-	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
-	shim_clock_init();
-	shim_tick_ok = 0;
+	start_single_threaded();
 	uint64_t first = shim_now(), prev = first;
 	/* the first stamp found out that this is the main thread (check
 	 * runs each test in a child process of its own) */
@@ -94,9 +101,7 @@ static void *stamp_twice(void *arg)
 
 START_TEST(test_other_thread_reads_clock)
 {
-	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
-	shim_clock_init();
-	shim_tick_ok = 0;
+	start_single_threaded();
 	uint64_t mine = shim_now();
 	ck_assert_int_eq(shim_tick_ok, 1);
 	uint64_t before = shim_now_real(), theirs[2] = { 0, 0 };
@@ -159,9 +164,7 @@ static void *send_signals(void *arg)
 
 START_TEST(test_single_thread_signal_safe)
 {
-	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
-	shim_clock_init();
-	shim_tick_ok = 0;
+	start_single_threaded();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_tick_signal;
