@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "recorder.h"
@@ -32,24 +31,6 @@ int shim_is_suspect_type(const char *type)
 	return 0;
 }
 
-/* Keep the dump descriptor out of the way of programs that expect their
- * first open() to return 3, or that dup2 onto low numbers. */
-static int move_fd_high(int fd)
-{
-	struct rlimit rl;
-	int want = 512;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 1024)
-		want = (int)rl.rlim_cur / 2;
-	if (want <= fd)
-		return fd;
-	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, want);
-	if (nfd < 0)
-		return fd;
-	close(fd);
-	return nfd;
-}
-
 /* Create dump + ring for the current pid from shim_g.pattern, write the
  * file header, PROCESS and (for a fork child) PARENT.  0 or -errno. */
 static int open_recording(uint32_t parent_pid, uint64_t fork_ts,
@@ -62,7 +43,9 @@ static int open_recording(uint32_t parent_pid, uint64_t fork_ts,
 			 shim_strerror(-fd), "; not recording", NULL);
 		return fd;
 	}
-	fd = move_fd_high(fd);
+	/* Out of the program's way (fds.c). */
+	fd = shim_fd_place_high(fd, 1);
+	shim_fd_own(fd);
 	size_t pl = strlen(shim_g.dump_path);
 	int rc = -ENAMETOOLONG;
 	int rfd = -1;
@@ -127,7 +110,7 @@ fail_quiet:
 		close(rfd);
 		unlink(shim_g.ring_path);
 	}
-	close(fd);
+	shim_fd_close(fd);
 	unlink(shim_g.dump_path);
 	memset(&shim_g.ring, 0, sizeof(shim_g.ring));
 	return rc;
@@ -335,7 +318,7 @@ void shim_fork_child(void)
 	/* The parent's ring is shared with the parent: let go of it. */
 	struct shim_ring *r = &shim_g.ring;
 	munmap(r->map, r->map_len);
-	close(r->fd);
+	shim_fd_close(r->fd);
 	memset(r, 0, sizeof(*r));
 	atomic_store_relaxed(&shim_g.on, 0);
 	t->tid = (uint32_t)gettid();

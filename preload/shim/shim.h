@@ -290,6 +290,26 @@ static inline void shim_clock_threads(void)
 		__atomic_store_n(&shim_clk.threads, 1, __ATOMIC_SEQ_CST);
 }
 
+/* ---- fds.c: the recorder's own descriptors (see fds.c) ---------------- */
+#define SHIM_OWN_FDS 8
+/* Register fd as ours: the program's close()/close_range()/closefrom()
+ * pass it by (hook_fd.c).  0, or -1 when the table is full. */
+int shim_fd_own(int fd);
+void shim_fd_disown(int fd);
+int shim_fd_is_own(int fd);
+/* Close one of ours (disowned first, so the close() hook lets it go). */
+void shim_fd_close(int fd);
+/* The registered descriptors into out[SHIM_OWN_FDS]; returns how many. */
+int shim_fd_own_list(int *out);
+/* [first, last] without the descriptors in own[0..nown) (unsorted, -1
+ * ignored), as up to nown + 1 ranges into out; returns how many. */
+size_t shim_fd_split_range(unsigned first, unsigned last, const int *own,
+			   int nown, unsigned (*out)[2]);
+/* Move fd high (above the soft RLIMIT_NOFILE when possible, see fds.c);
+ * returns the new descriptor (fd is closed) or fd itself when it cannot
+ * be moved. */
+int shim_fd_place_high(int fd, int cloexec);
+
 /* ---- sigmask.c: signal masks, glibc's internal signals kept ---------- */
 /* sigprocmask through the system call: signals 32 and 33 (SIGCANCEL,
  * SIGSETXID) stay blocked or unblocked as they are.  0 or -1 (errno). */
