@@ -29,9 +29,10 @@ endif
 
 DEBIAN_PKGS := build-essential pkg-config libunwind-dev uthash-dev check \
                libdw-dev libelf-dev libdeflate-dev
-# What the tests need on top: real programs run under the shim, clang and
+# What the tests need on top: real programs run under the shim (and
+# CPython's own regression tests of descriptors), clang and
 # its runtime for the fuzz target, a shell-level JSON reader.
-CHECK_PKGS  := python3 sqlite3 xz-utils git g++ clang libclang-rt-14-dev \
+CHECK_PKGS  := python3 libpython3.11-testsuite sqlite3 xz-utils git g++ clang libclang-rt-14-dev \
                graphviz procps
 
 # --- sources ---------------------------------------------------------------
