@@ -6,8 +6,13 @@
  *                      program's signal handler that interrupts a hook
  *                      keeps its pipe as it is): both ends are moved high
  *                      and registered as ours;
- *   close              of one of ours by the program: EBADF, as if it
- *                      were not open - which, without us, it is not;
+ *   close              of one of ours by the program: 0, and it stays
+ *                      open.  Only a program that lists /proc/self/fd
+ *                      (where ours show) or loops over every number
+ *                      closes it; the first kind expects success
+ *                      (systemd's close_all_fds asserts that close
+ *                      never fails with EBADF), the second ignores
+ *                      the result;
  *   close_range,       skip ours (the range is closed in pieces around
  *   closefrom          them; glibc's closefrom calls close_range
  *                      internally, so it is interposed itself);
@@ -83,10 +88,8 @@ SHIM_EXPORT int pipe(int fds[2])
 SHIM_EXPORT int close(int fd)
 {
 	if (shim_unlikely(shim_fd_is_own(fd))) {
-		if (!inside_shim()) {
-			errno = EBADF;
-			return -1;
-		}
+		if (!inside_shim())
+			return 0;
 		shim_fd_disown(fd);
 	}
 	return __close(fd);
