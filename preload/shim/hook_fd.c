@@ -148,7 +148,9 @@ SHIM_EXPORT void closefrom(int lowfd)
 static void make_way(int fd)
 {
 	struct shim_ring *r = &shim_g.ring;
-	if (inside_shim())
+	/* Not in a vfork child either: it shares our memory (the ring, the
+	 * table of our descriptors) but not the descriptors. */
+	if (inside_shim() || getpid() != shim_g.pid)
 		return;
 	if (atomic_load_relaxed(&r->fd) != fd) {
 		shim_fd_disown(fd);

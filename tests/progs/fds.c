@@ -6,9 +6,9 @@
  *                  /proc/self/fd, each of which must close without an
  *                  error (systemd asserts it), a close() loop,
  *                  close_range() and closefrom() - and dup2()s onto
- *                  numbers around 512 and the soft limit, in the parent
- *                  and in a forked child, allocating and leaking blocks
- *                  before and after each step
+ *                  numbers around 512 and the soft limit, in the parent,
+ *                  a vfork child and a forked child, allocating and
+ *                  leaking blocks before and after each step
  *
  * Everything printed must be the same with and without the recorder: its
  * own descriptors (the dump, libunwind's pipes) must neither take the
@@ -157,9 +157,31 @@ static void close_everything(const char *who)
 	fflush(stdout);
 }
 
+/* A vfork child shares the parent's memory but not its descriptors:
+ * its dup2() onto the recorder's numbers must leave the parent's
+ * recording alone. */
+static int vfork_dups(void)
+{
+	pid_t pid = vfork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		for (int t = 510; t < 530; t++)
+			dup2(1, t);
+		_exit(0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 1;
+	churn(500);
+	return 0;
+}
+
 static int close_all(void)
 {
 	churn(500);
+	if (vfork_dups())
+		return 1;
 	pid_t pid = fork();
 	if (pid < 0)
 		return 1;
