@@ -157,15 +157,12 @@ static void make_way(int fd)
 		return;
 	}
 	int locked = shim_ring_lock(r, 1000000000u) == 0;
-	shim_tls.internal++;
 	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
 	if (nfd >= 0) {
 		shim_fd_own(nfd);
 		atomic_store_relaxed(&r->fd, nfd);
-		shim_fd_disown(fd);
-		__close(fd);
+		shim_fd_close(fd);
 	}
-	shim_tls.internal--;
 	if (locked)
 		shim_ring_unlock(r);
 }
