@@ -5,6 +5,7 @@
 #   make demo       run examples/demo under the profiler and print the report
 #   make bench      benchmarks (see bench/README or the README)
 #   make bench-ablate  where the recorder's CPU goes (bench/ablate.sh)
+#   make bench-ops  ns per operation, native and recorded (bench/op_cost.sh)
 #   make install PREFIX=/usr/local
 #   make deps       install missing Debian packages (does nothing when present)
 
@@ -208,7 +209,8 @@ clean:
 # --- bench (see bench/README.md) -------------------------------------------
 # Workloads are built with the normal CFLAGS (-O2 -g), no frame-pointer
 # tricks: the tools must cope with what users build.
-BENCH_WORK := $(BUILD)/bench/malloc_churn $(BUILD)/bench/rc_churn $(BUILD)/bench/graph_gen
+BENCH_WORK := $(BUILD)/bench/malloc_churn $(BUILD)/bench/rc_churn $(BUILD)/bench/graph_gen \
+	      $(BUILD)/bench/op_cost
 BENCH_BINS := $(BENCH_WORK) $(BUILD)/bench/measure
 # The tools compared against; any that is missing shows "not installed".
 BENCH_PKGS := heaptrack zstd liblsan0 valgrind python3
@@ -228,7 +230,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h include/rcprof.h $(BUILD)/librc.so
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN/..' -lrc -lpthread
 
-.PHONY: bench-deps bench-progs bench-ablate
+.PHONY: bench-deps bench-progs bench-ablate bench-ops
 bench-deps:
 	@$(MAKE) -s install-pkgs PKGS="$(BENCH_PKGS)"
 
@@ -247,3 +249,8 @@ bench: $(BENCH_BINS)
 ABLATE_ROUNDS ?= 11
 bench-ablate: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) sh bench/ablate.sh $(ABLATE_ROUNDS)
+
+# One operation's cost in ns, native and recorded (bench/op_cost.sh).
+OPS_ROUNDS ?= 7
+bench-ops: all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) sh bench/op_cost.sh $(OPS_ROUNDS)
