@@ -21,12 +21,14 @@
 #include <errno.h>
 
 #include "hooks.h"
+#include "record_body.h"
 #include "rcprof.h"
 #include "rcprof_observer.h"
 
-#define RC_HOOK(body)                                  \
+/* body, recorded at level lvl of thread t (both in scope) with errno
+ * kept; RC_HOOK_ON when the caller already has t. */
+#define RC_HOOK_ON(t, body)                            \
 	do {                                           \
-		struct shim_thread *t = &shim_tls;     \
 		int lvl = shim_enter(t);               \
 		if (lvl >= 0) {                        \
 			int *ep_ = shim_errno(t);      \
@@ -35,6 +37,11 @@
 			*ep_ = e_;                     \
 		}                                      \
 		shim_leave(t);                         \
+	} while (0)
+#define RC_HOOK(body)                                  \
+	do {                                           \
+		struct shim_thread *t = &shim_tls;     \
+		RC_HOOK_ON(t, body);                   \
 	} while (0)
 
 static int suspect(const char *type)
@@ -76,6 +83,12 @@ static void obs_block_free(void *obj, void *block, void *caller)
 {
 	(void)caller;
 	struct shim_thread *t = &shim_tls;
+	if (shim_fast_enter(t, SHIM_RC_FREE_MAX)) {
+		shim_body_rc_free(t, 0, &t->st[0], obj, block);
+		shim_block_free(block);
+		shim_leave(t);
+		return;
+	}
 	int lvl = shim_enter(t);
 	if (lvl >= 0) {
 		int *ep = shim_errno(t), e = *ep;
@@ -90,8 +103,16 @@ static void obs_retain(void *obj, long count_after, const char *type,
 		       void *caller)
 {
 	(void)caller;
-	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj, count_after,
-				  suspect(type) ? shim_g.depth : 0, 0));
+	struct shim_thread *t = &shim_tls;
+	uint32_t depth = suspect(type) ? shim_g.depth : 0;
+	if (!depth && shim_fast_enter(t, SHIM_RC_COUNT_MAX)) {
+		shim_body_rc_count(t, 0, &t->st[0], RCP_EV_RC_RETAIN, obj,
+				   count_after, 0, 0, NULL);
+		shim_leave(t);
+		return;
+	}
+	RC_HOOK_ON(t, shim_rec_rc_count(t, lvl, RCP_EV_RC_RETAIN, obj,
+					count_after, depth, 0));
 }
 
 static uint32_t release_depth(const char *type, long count_after)
@@ -120,8 +141,20 @@ static void obs_release_at(void *obj, long count_after, const char *type,
 			   void *caller, uint64_t stamp)
 {
 	(void)caller;
-	RC_HOOK(shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj, count_after,
-				  release_depth(type, count_after), stamp));
+	struct shim_thread *t = &shim_tls;
+	uint32_t depth = release_depth(type, count_after);
+	if (shim_fast_enter(t, SHIM_RC_COUNT_MAX)) {
+		/* errno: the stack capture may change it */
+		int *ep = shim_errno(t), e = *ep;
+		shim_body_rc_count(t, 0, &t->st[0], RCP_EV_RC_RELEASE, obj,
+				   count_after, depth, stamp,
+				   __builtin_return_address(0));
+		*ep = e;
+		shim_leave(t);
+		return;
+	}
+	RC_HOOK_ON(t, shim_rec_rc_count(t, lvl, RCP_EV_RC_RELEASE, obj,
+					count_after, depth, stamp));
 }
 
 static void obs_free(void *obj, void *caller)
@@ -133,7 +166,13 @@ static void obs_free(void *obj, void *caller)
 static void obs_edge(void *owner, void *slot, void *target, void *caller)
 {
 	(void)caller;
-	RC_HOOK(shim_rec_edge(t, lvl, owner, slot, target));
+	struct shim_thread *t = &shim_tls;
+	if (shim_fast_enter(t, SHIM_EDGE_MAX)) {
+		shim_body_edge(t, 0, &t->st[0], owner, slot, target);
+		shim_leave(t);
+		return;
+	}
+	RC_HOOK_ON(t, shim_rec_edge(t, lvl, owner, slot, target));
 }
 
 SHIM_EXPORT const struct rcprof_observer rcprof__observer = {

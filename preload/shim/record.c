@@ -10,12 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recorder.h"
+#include "record_body.h"
 
 static struct shim_ring *R = &shim_g.ring;
 
 static void emit_lost(struct shim_thread *t);
-static void module_housekeeping(struct shim_thread *t);
 
 static void thread_start(struct shim_thread *t)
 {
@@ -76,16 +75,7 @@ static inline struct shim_stream *stream_for(struct shim_thread *t, int lvl,
 	return stream_for_slow(t, lvl, kind);
 }
 
-/* After a level-0 event: when a new chunk was started, look (cheaply)
- * whether the loader added or removed objects without us noticing. */
-static inline void after_event(struct shim_thread *t, int lvl,
-			       struct shim_stream *s)
-{
-	if (lvl == 0 && shim_unlikely(s->seq != t->mod_seq))
-		module_housekeeping(t);
-}
-
-static void module_housekeeping(struct shim_thread *t)
+void shim_module_housekeeping(struct shim_thread *t)
 {
 	t->mod_seq = t->st[0].seq;
 	if (shim_modules_changed())
@@ -210,9 +200,9 @@ verified(struct shim_thread *t, struct shim_stream *s, void **ips,
  * point names the hook that asks (a return address in it): hooks reach
  * this capture through frames of different sizes, and the cache keeps
  * their call chains apart. */
-static __attribute__((noinline)) uint32_t
-capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
-		uint32_t depth, const void *point)
+__attribute__((noinline)) uint32_t
+shim_capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
+		     uint32_t depth, const void *point)
 {
 	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id;
@@ -234,7 +224,7 @@ capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 static inline uint32_t capture_stack(struct shim_thread *t, int lvl,
 				     struct shim_stream *s, const void *point)
 {
-	return capture_stack_n(t, lvl, s, shim_g.depth, point);
+	return shim_capture_stack_n(t, lvl, s, shim_g.depth, point);
 }
 
 /* ---- heap ----------------------------------------------------------------- */
@@ -255,24 +245,9 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		    unsigned flavor, uint32_t stack)
 {
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_MALLOC);
-	if (!s)
-		return;
-	if (lvl == 0) {
-		t->last_block = p;
-		t->last_stack = stack;
-	}
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MALLOC, shim_now_alloc(), 48);
-	w = shim_put_addr(s, w, (uintptr_t)p);
-	w = shim_put_u(w, n);
-	w = shim_put_u(w, stack);
-	w = shim_put_u(w, flavor);
-	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	if (s)
+		shim_body_alloc(t, lvl, s, p, n, flavor, stack);
 }
-
-/* librc frees an object's block right after reporting its RC_FREE: the
- * block starts at most this far before the object (its header). */
-#define RC_HEADER_MAX 256u
 
 void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 {
@@ -280,26 +255,8 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 	if (p == t->last_block)
 		t->last_block = NULL;   /* see shim_rec_rc_new */
 	struct shim_stream *s = stream_for(t, lvl, kind);
-	if (!s)
-		return;
-	/* The block of the object whose RC_FREE this stream recorded last:
-	 * that stamp was taken before this block is released, and after all
-	 * this free depends on (nothing ran in between but librc's return),
-	 * so the free shares it instead of reading the TSC again. */
-	uint64_t ts;
-	if (lvl == 0 && t->last_rc_free && s->kind == RCP_EV_RC_FREE &&
-	    (uintptr_t)t->last_rc_free - (uintptr_t)p < RC_HEADER_MAX)
-		ts = s->prev_ts;
-	else
-		ts = shim_now_before_release();
-	if (lvl == 0)
-		t->last_rc_free = NULL;
-	uint8_t *w = shim_ev_begin(R, s, kind, ts, 40);
-	w = shim_put_addr(s, w, (uintptr_t)p);
-	if (stack)
-		w = shim_put_u(w, stack);
-	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	if (s)
+		shim_body_free(t, lvl, s, p, stack);
 }
 
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
@@ -324,7 +281,7 @@ void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,
 	w = shim_put_u(w, n);
 	w = shim_put_u(w, stack);
 	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	shim_after_event(t, lvl, s);
 }
 
 /* ---- reference counts ------------------------------------------------------ */
@@ -363,7 +320,7 @@ void shim_rec_rc_new(struct shim_thread *t, int lvl, const void *obj,
 	w = shim_put_u(w, stack);
 	w = shim_put_u(w, header);
 	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	shim_after_event(t, lvl, s);
 }
 
 void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
@@ -371,52 +328,26 @@ void shim_rec_rc_count(struct shim_thread *t, int lvl, unsigned kind,
 		       uint64_t ts)
 {
 	struct shim_stream *s = stream_for(t, lvl, kind);
-	if (!s)
-		return;
-	uint32_t stack = depth ? capture_stack_n(t, lvl, s, depth,
-						 __builtin_return_address(0)) : 0;
-	uint8_t *w = shim_ev_begin(R, s, kind, ts ? ts : shim_now_rc(), 48);
-	w = shim_put_addr(s, w, (uintptr_t)obj);
-	w = shim_put_s(w, count_after);
-	w = shim_put_u(w, stack);
-	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	if (s)
+		shim_body_rc_count(t, lvl, s, kind, obj, count_after, depth,
+				   ts, __builtin_return_address(0));
 }
 
-/* RC_FREE_BLOCK is stamped as RC_FREE, before the block is released (as
- * a FREE is). */
 void shim_rec_rc_free(struct shim_thread *t, int lvl, const void *obj,
 		      const void *block)
 {
-	unsigned kind = block ? RCP_EV_RC_FREE_BLOCK : RCP_EV_RC_FREE;
-	struct shim_stream *s = stream_for(t, lvl, kind);
-	if (!s)
-		return;
-	uint8_t *w = shim_ev_begin(R, s, kind, shim_now_rc(), 48);
-	w = shim_put_addr(s, w, (uintptr_t)obj);
-	if (block)
-		w = shim_put_u(w, (uint64_t)((uintptr_t)obj - (uintptr_t)block));
-	shim_ev_commit(R, s, w);
-	/* a free of the block follows an RC_FREE (see shim_rec_free) */
-	if (lvl == 0 && !block)
-		t->last_rc_free = obj;
-	after_event(t, lvl, s);
+	struct shim_stream *s = stream_for(t, lvl, block ? RCP_EV_RC_FREE_BLOCK :
+						       RCP_EV_RC_FREE);
+	if (s)
+		shim_body_rc_free(t, lvl, s, obj, block);
 }
 
 void shim_rec_edge(struct shim_thread *t, int lvl, const void *owner,
 		   const void *slot, const void *target)
 {
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_EDGE);
-	if (!s)
-		return;
-	uint8_t *w = shim_ev_begin(R, s, RCP_EV_EDGE, shim_now(), 64);
-	w = shim_put_addr(s, w, (uintptr_t)owner);
-	w = shim_put_s(w, (int64_t)((uintptr_t)slot - (uintptr_t)owner));
-	*w++ = target ? 1 : 0;
-	if (target)
-		w = shim_put_addr(s, w, (uintptr_t)target);
-	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	if (s)
+		shim_body_edge(t, lvl, s, owner, slot, target);
 }
 
 /* SUSPECT and SNAPSHOT: one interned string. */
@@ -430,7 +361,7 @@ void shim_rec_string_event(struct shim_thread *t, int lvl, unsigned kind,
 	uint8_t *w = shim_ev_begin(R, s, kind, shim_now(), 32);
 	w = shim_put_u(w, id);
 	shim_ev_commit(R, s, w);
-	after_event(t, lvl, s);
+	shim_after_event(t, lvl, s);
 }
 
 /* FORK, SIGNAL, THREAD, MODULE_UNMAP: one unsigned field.  SIGNAL is
@@ -455,7 +386,7 @@ void shim_rec_u(struct shim_thread *t, int lvl, unsigned kind, uint64_t v)
 	w = shim_put_u(w, v);
 	shim_ev_commit(R, s, w);
 	if (kind != RCP_EV_SIGNAL)
-		after_event(t, lvl, s);
+		shim_after_event(t, lvl, s);
 }
 
 /* ---- modules ------------------------------------------------------------------ */

@@ -134,6 +134,33 @@ static inline void shim_leave(struct shim_thread *t)
 	t->depth--;
 }
 
+/* The common case of a hook, checked at once: no hook active on this
+ * thread (level 0), recording on, and stream 0 ready for an event of at
+ * most maxlen bytes - started, no lost events to report, no module
+ * rescan due, room in its chunk, a commit without work of its own.
+ * Returns 1 with the guard entered at level 0 (leave with shim_leave):
+ * stream 0 is what stream_for would answer.  shim_ev_begin and
+ * shim_ev_commit check again (a signal handler may have recorded at
+ * level 0 between this check and the guard).  0: nothing changed; take
+ * the general path, shim_enter. */
+static inline int shim_fast_enter(struct shim_thread *t, size_t maxlen)
+{
+	struct shim_stream *s = &t->st[0];
+	if (shim_likely(t->depth == 0 && t->started && !t->internal &&
+			!(t->nlost2 | s->nlost | t->st[1].nlost) &&
+			s->slot && s->pos + maxlen <= s->cap &&
+			!(s->direct | s->flush_each) && s->row_excl &&
+			atomic_load_relaxed(&shim_g.on) &&
+			!atomic_load_relaxed(&shim_g.ring.finalized) &&
+			atomic_load_relaxed(&shim_dl_gen) ==
+			atomic_load_relaxed(&shim_g.dl_scanned))) {
+		t->depth = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return 1;
+	}
+	return 0;
+}
+
 /* core.c: life cycle */
 int shim_start(void);
 void shim_finish(int how, int status, int in_signal);

@@ -10,6 +10,7 @@
  * event goes into the stream's private emergency chunk and is written to
  * the dump on its own, as a one-event sealed chunk with the next seq.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "shim.h"
@@ -53,13 +54,17 @@ static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
 	return 0;
 }
 
+/* The slow paths below may write to the dump or wait: they keep errno,
+ * so that the hooks' fast paths need not (record_body.h). */
 void shim_stream_next_chunk(struct shim_ring *r, struct shim_stream *s,
 			    uint64_t ts)
 {
+	int e = errno;
 	if (s->slot)
 		shim_stream_seal(r, s);
 	shim_clock_resync();
 	open_chunk(r, s, ts);
+	errno = e;
 }
 
 /* Write the emergency chunk holding one event straight to the dump. */
@@ -85,15 +90,17 @@ static void flush_direct(struct shim_ring *r, struct shim_stream *s)
 
 void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s)
 {
+	int e = errno;
 	if (shim_unlikely(s->direct)) {
 		flush_direct(r, s);
-		return;
+	} else {
+		/* P1, as in shim_ev_commit */
+		atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
+		shim_count_event(s);
+		if (s->flush_each || atomic_load_relaxed(&r->finalized))
+			shim_stream_seal(r, s);
 	}
-	/* P1, as in shim_ev_commit */
-	atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
-	shim_count_event(s);
-	if (s->flush_each || atomic_load_relaxed(&r->finalized))
-		shim_stream_seal(r, s);
+	errno = e;
 }
 
 void shim_stream_seal(struct shim_ring *r, struct shim_stream *s)
