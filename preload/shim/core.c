@@ -66,7 +66,11 @@ static int open_recording(uint32_t parent_pid, uint64_t fork_ts,
 	shim_ring_geometry(shim_g.ring_bytes, &nslots, &slot_size);
 	len = shim_ring_bytes(nslots, slot_size);
 	/* Reserve the blocks now: a full disk must not turn into SIGBUS
-	 * when a producer touches a page of the mapping. */
+	 * when a producer touches a page of the mapping.  Within
+	 * RLIMIT_FSIZE, or the kernel would raise SIGXFSZ. */
+	rc = shim_fsize_check(-1, len);
+	if (rc)
+		goto fail;
 	rc = fallocate(rfd, 0, 0, (off_t)len);
 	if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
 		rc = ftruncate(rfd, (off_t)len);

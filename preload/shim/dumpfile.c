@@ -11,15 +11,40 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "shim.h"
+
+int shim_fsize_fits(uint64_t pos, uint64_t n, uint64_t limit)
+{
+	return limit == (uint64_t)RLIM_INFINITY || (pos <= limit &&
+						     n <= limit - pos);
+}
+
+int shim_fsize_check(int fd, uint64_t n)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	off_t pos = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : 0;
+	if (pos < 0)
+		return 0;       /* not seekable: no file size to exceed */
+	return shim_fsize_fits((uint64_t)pos, n, (uint64_t)rl.rlim_cur) ?
+	       0 : -EFBIG;
+}
 
 int shim_write_full(int fd, const struct iovec *iov_in, int n)
 {
 	struct iovec iov[8];
 	if (n > 8)
 		return -EINVAL;
+	uint64_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += iov_in[i].iov_len;
+	int rc = shim_fsize_check(fd, total);
+	if (rc)
+		return rc;
 	memcpy(iov, iov_in, sizeof(*iov) * (size_t)n);
 	struct iovec *v = iov;
 	while (n > 0) {

@@ -326,7 +326,17 @@ char *shim_utoa(uint64_t v, char *buf);
 const char *shim_strerror(int e);
 
 /* ---- dumpfile.c: files and records ------------------------------------ */
-/* Write all of iov (retrying EINTR and short writes): 0 or -errno. */
+/* RLIMIT_FSIZE.  Writing past the soft limit raises SIGXFSZ, whose
+ * default action kills the program - for a file of ours it never asked
+ * for - so the recorder checks first and gives up the recording instead.
+ * shim_fsize_fits: n more bytes at offset pos stay within limit
+ * (RLIM_INFINITY: no limit); pure.  shim_fsize_check: 0 when n more bytes
+ * fit at fd's offset (fd < 0: at offset 0) under the current soft limit,
+ * else -EFBIG. */
+int shim_fsize_fits(uint64_t pos, uint64_t n, uint64_t limit);
+int shim_fsize_check(int fd, uint64_t n);
+/* Write all of iov (retrying EINTR and short writes): 0 or -errno;
+ * -EFBIG, nothing written, when it would not fit under RLIMIT_FSIZE. */
 int shim_write_full(int fd, const struct iovec *iov, int n);
 /* Write one record: header, parts, zero padding to 8: 0 or -errno. */
 int shim_write_record(int fd, uint32_t type, const struct iovec *parts,

@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "recorder.h"
@@ -84,6 +86,54 @@ START_TEST(test_record_padding)
 	ck_assert_int_eq(memcmp(d.buf + 32 + 8, "abcdefgh", 8), 0);
 	ck_assert_int_eq(memcmp(d.buf + 32 + 16 + 8, "abc\0\0\0\0\0", 8), 0);
 	rb_free(&d);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_fsize_fits)
+{
+	ck_assert(shim_fsize_fits(0, 10, 10));
+	ck_assert(!shim_fsize_fits(0, 11, 10));
+	ck_assert(shim_fsize_fits(4, 6, 10));
+	ck_assert(!shim_fsize_fits(5, 6, 10));
+	ck_assert(shim_fsize_fits(10, 0, 10));
+	ck_assert(!shim_fsize_fits(11, 0, 10));
+	ck_assert(!shim_fsize_fits(UINT64_MAX - 1, 5, UINT64_MAX - 2));
+	ck_assert(shim_fsize_fits(UINT64_MAX - 1, UINT64_MAX, RLIM_INFINITY));
+}
+END_TEST
+
+/* Under a soft RLIMIT_FSIZE a record that would cross it is not written
+ * at all: -EFBIG, the file unchanged, and no SIGXFSZ (whose default action
+ * would kill the child).  A record that fits is written. */
+START_TEST(test_fsize_limit_write)
+{
+	char path[] = "/tmp/rcprof-test-fsize.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl = { 64, RLIM_INFINITY };
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(10);
+		static const char big[100];
+		struct iovec small = { (void *)big, 16 }, large = { (void *)big, 40 };
+		if (shim_write_record(fd, 1, &small, 1) != 0)
+			_exit(11);              /* 8 + 16 bytes: fits */
+		if (shim_write_record(fd, 2, &large, 1) != -EFBIG)
+			_exit(12);              /* 24 + 8 + 40 > 64 */
+		struct stat st;
+		if (fstat(fd, &st) != 0 || st.st_size != 24)
+			_exit(13);
+		_exit(0);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "child killed by signal %d",
+		      WTERMSIG(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	close(fd);
 	unlink(path);
 }
 END_TEST
@@ -453,6 +503,8 @@ Suite *encode_suite(void)
 	tcase_add_test(tc, test_path_expand);
 	tcase_add_test(tc, test_create_refuses_existing);
 	tcase_add_test(tc, test_record_padding);
+	tcase_add_test(tc, test_fsize_fits);
+	tcase_add_test(tc, test_fsize_limit_write);
 	tcase_add_test(tc, test_varint_extremes);
 	tcase_add_test(tc, test_writer_events);
 	tcase_add_test(tc, test_writer_suspects);
