@@ -3,10 +3,17 @@
  * One line on stderr, "rcprof: " + parts + "\n", assembled in a stack
  * buffer and written with a single write(2): no stdio, no malloc, usable
  * from signal handlers and from inside malloc.
+ *
+ * The write must not raise a signal the program would not have had:
+ * SIGPIPE when stderr is a pipe nobody reads any more, SIGXFSZ when it
+ * is a file at RLIMIT_FSIZE.  Both are blocked around it, and one the
+ * write raised (pending after, not before) is taken off again.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -30,10 +37,35 @@ void shim_log(const char *first, ...)
 	}
 	va_end(ap);
 	buf[n++] = '\n';
+	sigset_t quiet, old, before, after;
+	sigemptyset(&quiet);
+	sigaddset(&quiet, SIGPIPE);
+	sigaddset(&quiet, SIGXFSZ);
+	int masked = pthread_sigmask(SIG_BLOCK, &quiet, &old) == 0;
+	if (masked && sigpending(&before) != 0)
+		sigfillset(&before);    /* unknown: take nothing off */
 	ssize_t w;
 	do
 		w = write(STDERR_FILENO, buf, n);
 	while (w < 0 && errno == EINTR);
+	if (masked) {
+		if (sigpending(&after) == 0) {
+			static const struct timespec now = { 0, 0 };
+			int sigs[2] = { SIGPIPE, SIGXFSZ };
+			for (int i = 0; i < 2; i++) {
+				if (!sigismember(&after, sigs[i]) ||
+				    sigismember(&before, sigs[i]))
+					continue;
+				sigset_t one;
+				sigemptyset(&one);
+				sigaddset(&one, sigs[i]);
+				while (sigtimedwait(&one, NULL, &now) < 0 &&
+				       errno == EINTR)
+					;
+			}
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	errno = saved;
 }
 

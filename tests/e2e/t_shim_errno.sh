@@ -39,5 +39,14 @@ for blocks in 64 300 600; do
 		fail "limit $blocks: $(cat "fsize$blocks.out" "fsize$blocks.err")"
 done
 grep -q 'not recording$' fsize64.err || fail "limit 64: $(cat fsize64.err)"
+
+# And the message itself, to a stderr file already past the limit, is
+# lost rather than the program (its write would raise SIGXFSZ).
+head -c 40000 /dev/zero > big.err
+(ulimit -f 64 &&
+ RCPROF_RING_KB=16 RCPROF_OUT="fsizelog.%p.bin" LD_PRELOAD="$SHIM" \
+	"$PROGS/errno_keep" 2000 > fsizelog.out 2>> big.err)
+expect_eq "message past the limit: exit status (153: killed by SIGXFSZ)" $? 0
+expect_eq "message past the limit: stderr file" "$(wc -c < big.err)" 40000
 grep -q 'recording stops$' fsize600.err || fail "limit 600: $(cat fsize600.err)"
 exit 0

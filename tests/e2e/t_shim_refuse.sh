@@ -31,6 +31,12 @@ grep -q '^rcprof: cannot create .*ring.bin.ring: File exists; not recording$' er
 [ ! -e ring.bin ] || fail "dump left behind after refusing the ring"
 expect_eq "symlink target" "$(cat target)" secret
 
+# The message goes to a stderr nobody reads any more (the reader of the
+# pipe has exited): writing it must not kill the program with SIGPIPE.
+{ sleep 0.3; RCPROF_OUT=exists.bin LD_PRELOAD="$SHIM" "$PROGS/exits" return7 \
+	2>&1 > /dev/null; echo $? > pipe.status; } | true
+expect_eq "exit status, stderr a closed pipe (141: SIGPIPE)" "$(cat pipe.status)" "$plain_rc"
+
 # With %p an existing name is not an error: the next free NAME.n is used.
 RCPROF_OUT=p.%p.bin LD_PRELOAD="$SHIM" sh -c ': > p.$$.bin; exec '"$PROGS"'/exits return7' \
 	> out.txt 2> err.txt
