@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "recorder.h"
@@ -36,6 +37,15 @@ int shim_is_suspect_type(const char *type)
 static int open_recording(uint32_t parent_pid, uint64_t fork_ts,
 			  const char *parent_path)
 {
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    !shim_fd_limit_ok(nofile.rlim_cur, nofile.rlim_max)) {
+		char n[24];
+		shim_log("the descriptor limit (RLIMIT_NOFILE ",
+			 shim_utoa(nofile.rlim_cur, n), ") leaves no room for "
+			 "the recorder's own; not recording", NULL);
+		return -EMFILE;
+	}
 	int fd = shim_dump_create(shim_g.pattern, getpid(), shim_g.dump_path,
 				  sizeof(shim_g.dump_path), &shim_g.exec_index);
 	if (fd < 0) {

@@ -125,6 +125,23 @@ size_t shim_fd_split_range(unsigned first, unsigned last, const int *own,
 #define ABOVE_LIMIT_MAX 8192u
 #define ABOVE_LIMIT_ROOM 16u
 
+/* Where ours must sit below the limit (soft == hard), a small limit
+ * would lose them to the program: the dump and libunwind's two pipes
+ * would take 5 of the 5 numbers a limit of 8 leaves.  Below this soft
+ * limit the recorder does not record at all. */
+#define BELOW_LIMIT_MIN 64u
+
+int shim_fd_limit_ok(uint64_t soft, uint64_t hard)
+{
+	if (soft == (uint64_t)RLIM_INFINITY)
+		return 1;
+	uint64_t base = soft > HIGH_BASE ? soft : HIGH_BASE;
+	if (base <= ABOVE_LIMIT_MAX &&
+	    (hard == (uint64_t)RLIM_INFINITY || hard >= base + ABOVE_LIMIT_ROOM))
+		return 1;       /* ours go above the limit */
+	return soft >= BELOW_LIMIT_MIN;
+}
+
 static int dup_at_least(int fd, rlim_t at, int cloexec)
 {
 	return fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, (int)at);

@@ -305,6 +305,10 @@ int shim_fd_own_list(int *out);
  * ignored), as up to nown + 1 ranges into out; returns how many. */
 size_t shim_fd_split_range(unsigned first, unsigned last, const int *own,
 			   int nown, unsigned (*out)[2]);
+/* 1 when the recorder's descriptors can be placed without taking the
+ * program's: above the soft RLIMIT_NOFILE (the hard one leaves room), or
+ * below a soft limit of at least 64; pure. */
+int shim_fd_limit_ok(uint64_t soft, uint64_t hard);
 /* Move fd high (above the soft RLIMIT_NOFILE when possible, see fds.c);
  * returns the new descriptor (fd is closed) or fd itself when it cannot
  * be moved. */

@@ -50,6 +50,24 @@ grep -q 'fd 0: closed' nostdin.prof.out || fail "fd 0 open under the shim"
 
 close_all_run closeall
 
+# A small limit that cannot be raised (soft = hard = 8): the recorder's
+# five descriptors would take every number the program has left, so it
+# does not record; the program runs as without it (before: its first
+# open() failed with EMFILE).
+# (The redirections are the parent shell's: dash saves descriptors at 10
+# and up, which a limit of 8 forbids.)
+(ulimit -n 8 && exec "$PROGS/fds" first) > small.plain.out 2>&1 ||
+	fail "ulimit -n 8, without the recorder: $(cat small.plain.out)"
+(ulimit -n 8 && RCPROF_OUT="small.%p.bin" LD_PRELOAD="$SHIM" \
+	exec "$PROGS/fds" first) > small.prof.out 2> small.prof.err ||
+	fail "ulimit -n 8: exit status $?: $(cat small.prof.out small.prof.err)"
+cmp -s small.plain.out small.prof.out ||
+	{ diff small.plain.out small.prof.out; fail "ulimit -n 8: output differs"; }
+grep -q 'first open: 3' small.prof.out || fail "ulimit -n 8: $(cat small.prof.out)"
+expect_eq "ulimit -n 8: stderr" "$(cat small.prof.err)" \
+	"rcprof: the descriptor limit (RLIMIT_NOFILE 8) leaves no room for the recorder's own; not recording"
+ls small.*.bin > /dev/null 2>&1 && fail "ulimit -n 8: a dump was written"
+
 # With room above the soft limit the shim's descriptors live there: loops
 # up to sysconf(_SC_OPEN_MAX) do not see them and dup2() onto them fails
 # as it would without the shim.  (Where the soft limit is the hard one,

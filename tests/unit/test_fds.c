@@ -95,6 +95,23 @@ END_TEST
 
 /* With room below the hard limit: above the soft one, which is then what
  * it was.  (Skipped where the hard limit leaves no room.) */
+START_TEST(test_limit_ok)
+{
+	/* room above the soft limit */
+	ck_assert(shim_fd_limit_ok(8, 20000));
+	ck_assert(shim_fd_limit_ok(1024, 1040));
+	ck_assert(shim_fd_limit_ok(16, RLIM_INFINITY));
+	ck_assert(shim_fd_limit_ok(RLIM_INFINITY, RLIM_INFINITY));
+	/* soft == hard: below the limit, only when it is not small */
+	ck_assert(!shim_fd_limit_ok(8, 8));
+	ck_assert(!shim_fd_limit_ok(63, 63));
+	ck_assert(!shim_fd_limit_ok(16, 520));  /* 512 + 16 does not fit */
+	ck_assert(shim_fd_limit_ok(64, 64));
+	ck_assert(shim_fd_limit_ok(1024, 1024));
+	ck_assert(shim_fd_limit_ok(20000, 20000)); /* above 8192: below */
+}
+END_TEST
+
 START_TEST(test_place_above_soft_limit)
 {
 	struct rlimit rl;
@@ -125,6 +142,7 @@ Suite *fds_suite(void)
 	tcase_add_test(tc, test_own_registry);
 	tcase_add_test(tc, test_place_high);
 	tcase_add_test(tc, test_place_above_soft_limit);
+	tcase_add_test(tc, test_limit_ok);
 	suite_add_tcase(s, tc);
 	return s;
 }
