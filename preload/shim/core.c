@@ -192,6 +192,31 @@ static void seal_dying_thread(void *arg)
 	shim_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The recorder's tables and ring take ~40 MB of address space (most of
+ * it reserved, not touched) and each recording thread's stack cache
+ * ~10 MB more.  Under a small RLIMIT_AS or RLIMIT_DATA that would come
+ * off what the program may allocate - a program allowed 40 MB got 0.5 MB
+ * - so below SHIM_MEM_LIMIT_MIN the recorder does not record. */
+static int memory_limits_ok(void)
+{
+	static const struct { int res; const char *name; } lims[] = {
+		{ RLIMIT_AS, "address-space limit (RLIMIT_AS " },
+		{ RLIMIT_DATA, "data limit (RLIMIT_DATA " },
+	};
+	for (size_t i = 0; i < sizeof(lims) / sizeof(lims[0]); i++) {
+		struct rlimit rl;
+		if (getrlimit(lims[i].res, &rl) != 0 ||
+		    shim_mem_limit_ok(rl.rlim_cur))
+			continue;
+		char kib[24];
+		shim_log("the ", lims[i].name,
+			 shim_utoa(rl.rlim_cur / 1024, kib), " KiB) is too low "
+			 "for the recorder's tables; not recording", NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int shim_start(void)
 {
 	if (getauxval(AT_SECURE))
@@ -226,18 +251,25 @@ int shim_start(void)
 						 SHIM_DEPTH_MAX);
 	if (shim_g.release_depth > shim_g.depth)
 		shim_g.release_depth = shim_g.depth;
+	int rc = memory_limits_ok();
+	if (rc)
+		return rc;
 	shim_clock_init();
 	shim_g.start_ts = shim_now();
-	int rc = shim_intern_init(&shim_g.stacks, 20);
+	rc = shim_intern_init(&shim_g.stacks, 20);
 	if (!rc)
 		rc = shim_intern_init(&shim_g.strings, 16);
 	if (!rc)
 		rc = shim_addrset_init(&shim_g.suspect_objs, 16);
-	if (rc)
+	if (!rc)
+		rc = open_recording(0, 0, NULL);
+	if (rc) {
+		/* Not recording: give the program its address space back. */
+		shim_intern_destroy(&shim_g.stacks);
+		shim_intern_destroy(&shim_g.strings);
+		shim_addrset_destroy(&shim_g.suspect_objs);
 		return rc;
-	rc = open_recording(0, 0, NULL);
-	if (rc)
-		return rc;
+	}
 	shim_modules_set_exe(shim_g.exe);
 	t->internal++;
 	shim_unwind_init();

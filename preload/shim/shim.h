@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -309,6 +310,13 @@ size_t shim_fd_split_range(unsigned first, unsigned last, const int *own,
  * program's: above the soft RLIMIT_NOFILE (the hard one leaves room), or
  * below a soft limit of at least 64; pure. */
 int shim_fd_limit_ok(uint64_t soft, uint64_t hard);
+/* 1 when a soft RLIMIT_AS or RLIMIT_DATA leaves room for the recorder
+ * (infinite, or at least SHIM_MEM_LIMIT_MIN bytes; see core.c). */
+#define SHIM_MEM_LIMIT_MIN (1ull << 30)
+static inline int shim_mem_limit_ok(uint64_t soft)
+{
+	return soft == (uint64_t)RLIM_INFINITY || soft >= SHIM_MEM_LIMIT_MIN;
+}
 /* Move fd high (above the soft RLIMIT_NOFILE when possible, see fds.c);
  * returns the new descriptor (fd is closed) or fd itself when it cannot
  * be moved. */

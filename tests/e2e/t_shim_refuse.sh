@@ -37,6 +37,19 @@ expect_eq "symlink target" "$(cat target)" secret
 	2>&1 > /dev/null; echo $? > pipe.status; } | true
 expect_eq "exit status, stderr a closed pipe (141: SIGPIPE)" "$(cat pipe.status)" "$plain_rc"
 
+# A small RLIMIT_AS (40 MB): the recorder's tables would come off what the
+# program may allocate (before: 0.5 of its 16 MB), so it does not record.
+(ulimit -v 40000 && exec "$PROGS/memlimit") > mem.plain.out 2>&1 ||
+	fail "ulimit -v 40000, without the recorder: $(cat mem.plain.out)"
+(ulimit -v 40000 && RCPROF_OUT=mem.bin LD_PRELOAD="$SHIM" \
+	exec "$PROGS/memlimit") > mem.prof.out 2> mem.prof.err
+expect_eq "ulimit -v 40000: exit status" $? 0
+cmp -s mem.plain.out mem.prof.out ||
+	fail "ulimit -v 40000: $(cat mem.prof.out) (without: $(cat mem.plain.out))"
+expect_eq "ulimit -v 40000: stderr" "$(cat mem.prof.err)" \
+	"rcprof: the address-space limit (RLIMIT_AS 40000 KiB) is too low for the recorder's tables; not recording"
+[ ! -e mem.bin ] || fail "ulimit -v 40000: a dump was written"
+
 # With %p an existing name is not an error: the next free NAME.n is used.
 RCPROF_OUT=p.%p.bin LD_PRELOAD="$SHIM" sh -c ': > p.$$.bin; exec '"$PROGS"'/exits return7' \
 	> out.txt 2> err.txt

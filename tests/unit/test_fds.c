@@ -95,7 +95,7 @@ END_TEST
 
 /* With room below the hard limit: above the soft one, which is then what
  * it was.  (Skipped where the hard limit leaves no room.) */
-START_TEST(test_limit_ok)
+START_TEST(test_limits_ok)
 {
 	/* room above the soft limit */
 	ck_assert(shim_fd_limit_ok(8, 20000));
@@ -109,6 +109,11 @@ START_TEST(test_limit_ok)
 	ck_assert(shim_fd_limit_ok(64, 64));
 	ck_assert(shim_fd_limit_ok(1024, 1024));
 	ck_assert(shim_fd_limit_ok(20000, 20000)); /* above 8192: below */
+	/* memory limits: none, or at least 1 GiB */
+	ck_assert(shim_mem_limit_ok(RLIM_INFINITY));
+	ck_assert(shim_mem_limit_ok(1ull << 30));
+	ck_assert(!shim_mem_limit_ok((1ull << 30) - 1));
+	ck_assert(!shim_mem_limit_ok(40000ull * 1024));
 }
 END_TEST
 
@@ -142,7 +147,7 @@ Suite *fds_suite(void)
 	tcase_add_test(tc, test_own_registry);
 	tcase_add_test(tc, test_place_high);
 	tcase_add_test(tc, test_place_above_soft_limit);
-	tcase_add_test(tc, test_limit_ok);
+	tcase_add_test(tc, test_limits_ok);
 	suite_add_tcase(s, tc);
 	return s;
 }
