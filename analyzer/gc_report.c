@@ -144,6 +144,7 @@ const struct rcobj_results *rcobj_finish(struct rcobj *r)
 	res->suspect_objects = r->suspect_objects;
 	res->suspect_events = r->suspect_events;
 	res->errors_dropped = r->errors_dropped;
+	res->errors_unsure = r->errors_unsure;
 	res->reordered = r->reordered;
 	res->incomplete = r->oom != 0;
 	return res;

@@ -52,6 +52,7 @@ static void table_free(struct rcp_block *t, size_t cap)
 int rcp_heap_init(struct rcp_heap *h)
 {
 	memset(h, 0, sizeof(*h));
+	h->unsure_from = UINT64_MAX;
 	h->cap = 1024;
 	h->tab = table_alloc(h->cap);
 	if (!h->tab)
@@ -235,6 +236,10 @@ static void add_error(struct rcp_heap *h, enum rcp_error_kind kind,
 		      uint64_t addr, const struct rcp_where *w,
 		      const struct rcp_where *earlier)
 {
+	if (w->ts > h->unsure_from) {
+		h->nunsure++;
+		return;
+	}
 	h->nerrors++;
 	if (h->nerr_kept >= RCP_ERRORS_KEEP ||
 	    rcp_grow(&h->errors, &h->cap_err, h->nerr_kept, sizeof(*h->errors)))

@@ -90,6 +90,11 @@ struct rcp_heap {
 	uint64_t nerrors;               /* all errors */
 	size_t nerr_kept, cap_err;
 	struct rcp_error *errors;
+	/* Errors after this time are not reported but counted in nunsure:
+	 * events are missing from there on (a gap in the dump), and a free or
+	 * allocation among them may explain the error. */
+	uint64_t unsure_from;
+	uint64_t nunsure;
 };
 
 int rcp_heap_init(struct rcp_heap *h);

@@ -39,6 +39,7 @@ struct rcobj *rcobj_create(const struct rcobj_config *cfg)
 	struct rcobj *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	r->unsure_from = UINT64_MAX;
 	if (cfg)
 		r->cfg = *cfg;
 	/* A zeroed config means "CPython's defaults".  To never collect
@@ -400,6 +401,12 @@ void rcobj_on_free(struct rcobj *r, uint64_t obj, const struct rcp_where *w)
 	}
 	struct rcp_where freed = freed_where(r, idx, &at);
 	obj_free(r, idx, &freed, 1);
+}
+
+void rcobj_set_unsure_from(struct rcobj *r, uint64_t ts)
+{
+	if (r && ts < r->unsure_from)
+		r->unsure_from = ts;
 }
 
 void rcobj_on_lost(struct rcobj *r)

@@ -153,6 +153,8 @@ struct rcobj_results {
 	uint64_t suspect_objects;   /* objects whose history was kept */
 	uint64_t suspect_events;    /* retains/releases/news in those histories */
 	uint64_t errors_dropped;    /* misuse beyond the first 1 M not stored */
+	uint64_t errors_unsure;     /* misuse after missing events, not
+				       reported (rcobj_set_unsure_from) */
 	int incomplete;             /* memory ran out during the replay: the
 				       results are best effort */
 	uint64_t reordered;         /* retains/releases/frees of one thread
@@ -165,6 +167,10 @@ struct rcobj_results {
 
 struct rcobj;
 
+/* Events are missing after time ts (a gap in the dump): misuse seen
+ * after it may be explained by them, so it is counted
+ * (results.errors_unsure) but not reported. */
+void rcobj_set_unsure_from(struct rcobj *r, uint64_t ts);
 struct rcobj *rcobj_create(const struct rcobj_config *cfg);
 void rcobj_destroy(struct rcobj *r);
 

@@ -181,6 +181,8 @@ struct rcobj {
 	struct rcp_error *errors;
 	size_t nerrors, caperrors;
 	uint64_t errors_dropped;
+	uint64_t unsure_from;           /* see rcobj_set_unsure_from */
+	uint64_t errors_unsure;
 	struct rco_defer *defer;        /* oldest first */
 	uint32_t ndefer, capdefer;
 	int redo;                       /* replaying deferred events */

@@ -36,6 +36,10 @@
 
 void rco_add_error(struct rcobj *r, const struct rcp_error *e)
 {
+	if (e->at.ts > r->unsure_from) {
+		r->errors_unsure++;
+		return;
+	}
 	if (r->nerrors >= RCO_MAX_ERRORS) {
 		r->errors_dropped++;
 		return;

@@ -426,6 +426,16 @@ static int replay_batch(struct rcp_analysis *a, const struct batch *b,
 	return 0;
 }
 
+/* A stream lost events (ss->gap_from_ts, found while the merge read on):
+ * misuse from then on may be explained by them. */
+static void note_gap(struct rcp_analysis *a, const struct rcp_streams *ss)
+{
+	if (ss->gap_from_ts < a->heap.unsure_from) {
+		a->heap.unsure_from = ss->gap_from_ts;
+		rcobj_set_unsure_from(a->rc, ss->gap_from_ts);
+	}
+}
+
 /* Replays the events of d with ts < until; own: counted as this dump's. */
 static int replay_dump(struct rcp_analysis *a, struct rcp_dump *d,
 		       uint64_t until, int own)
@@ -452,6 +462,7 @@ static int replay_dump(struct rcp_analysis *a, struct rcp_dump *d,
 		size_t max = BATCH;
 		while (!rc && !end) {
 			b->n = rcp_merge_fill(&m, b->ev, max, until, &end);
+			note_gap(a, &ss);
 			rc = replay_batch(a, b, counts, own);
 			if (rc || end || a->opt.dump_events)
 				continue;
@@ -626,6 +637,10 @@ static int run(struct rcp_analysis *a, char *err, size_t errlen)
 	if (a->res->incomplete)
 		rcp_warn(&a->diag, "%s: out of memory during the replay, refcount results are best effort",
 			 a->dump.path);
+	uint64_t unsure = a->heap.nunsure + a->res->errors_unsure;
+	if (unsure)
+		rcp_warn(&a->diag, "%s: %llu misuse findings after the missing events not reported: the missing events may explain them",
+			 a->dump.path, (unsigned long long)unsure);
 	return 0;
 oom:
 	snprintf(err, errlen, "%s: out of memory", a->dump.path);

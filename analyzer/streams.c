@@ -112,6 +112,13 @@ static void open_chunk(struct rcp_streams *ss, struct rcp_stream *s)
 	s->st.prev_addr = 0;
 }
 
+/* Stream s loses events after the one it read last. */
+static void lost_here(struct rcp_streams *ss, const struct rcp_stream *s)
+{
+	if (s->st.ts < ss->gap_from_ts)
+		ss->gap_from_ts = s->st.ts;
+}
+
 void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s)
 {
 	while (!s->done) {
@@ -128,10 +135,13 @@ void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s)
 		if (r == RCP_DEC_CUT) {
 			ss->cut_events++;
 			if (!last)
+				lost_here(ss, s);
+			if (!last)
 				rcp_warn(ss->diag, "%s: thread %u chunk %llu: event cut short at byte %zu of %u, dropped",
 					 ss->name, s->tid, (unsigned long long)c->seq,
 					 (size_t)(at - s->start), c->len);
 		} else if (r == RCP_DEC_UNKNOWN || r == RCP_DEC_BAD) {
+			lost_here(ss, s);
 			rcp_warn(ss->diag, "%s: thread %u chunk %llu: %s event kind %u at byte %zu, rest of chunk skipped",
 				 ss->name, s->tid, (unsigned long long)c->seq,
 				 r == RCP_DEC_UNKNOWN ? "unknown" : "damaged",
@@ -141,6 +151,8 @@ void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s)
 			s->done = 1;
 			return;
 		}
+		if (c[1].seq != c->seq + 1)
+			lost_here(ss, s);       /* the chunks between are missing */
 		s->cur++;
 		open_chunk(ss, s);
 	}
@@ -153,6 +165,7 @@ int rcp_streams_build(struct rcp_streams *ss, const struct rcp_dump *d,
 	int rc = 0;
 
 	memset(ss, 0, sizeof(*ss));
+	ss->gap_from_ts = UINT64_MAX;
 	ss->name = d->path;
 	ss->diag = diag;
 	if (d->nchunks == 0)

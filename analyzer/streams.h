@@ -43,6 +43,11 @@ struct rcp_streams {
 	struct rcp_stream *s;           /* sorted by (tid, nest) */
 	uint64_t cut_events;            /* events dropped at a chunk's end */
 	uint64_t gaps;                  /* chunks missing (seq gaps) */
+	/* The time of the last event read before the earliest place where a
+	 * stream lost events - missing chunks, a damaged or cut event inside
+	 * a chunk - once the replay has got there (UINT64_MAX: none yet).
+	 * From then on the lost events may be anywhere. */
+	uint64_t gap_from_ts;
 	struct rcp_chunk_buf *retired;  /* left by their streams */
 	struct rcp_chunk_buf *spare;    /* free for the next chunk read */
 };

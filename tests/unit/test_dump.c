@@ -240,6 +240,52 @@ START_TEST(test_end_counts_mismatch)
 }
 END_TEST
 
+/* Chunks missing between two of a thread's (a recording that lost its
+ * dump mid-way keeps its last chunks in the ring): a double free before
+ * the gap is reported; one after it is not - the missing chunk may have
+ * allocated the block again - but counted in a warning.  The same for a
+ * release of a freed refcounted object. */
+START_TEST(test_gap_makes_misuse_unsure)
+{
+	struct dg g;
+	struct dgc c;
+	struct rcp_analysis a;
+	uint8_t *copy;
+
+	dg_init(&g, 0);
+	dg_process(&g, 1, "x");
+	dgc_begin(&c, 1, 0, 0);
+	dgc_malloc(&c, 5, 0x100, 16, 0);
+	dgc_free(&c, 6, 0x100);
+	dgc_malloc(&c, 7, 0x200, 16, 0);
+	dgc_free(&c, 8, 0x200);
+	dgc_rc_new(&c, 8, 0x300, 16, 0, 1, 0, 0);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 8, 0x300, 0, 0);
+	dgc_rc_free(&c, 8, 0x300);
+	dgc_free(&c, 9, 0x200);                 /* double free: certain */
+	dg_chunk(&g, &c);
+	/* chunk 1 is missing: it may have allocated 0x100 and 0x300 again */
+	dgc_begin(&c, 1, 2, 30);
+	dgc_free(&c, 31, 0x100);
+	dgc_rc_count(&c, RCP_EV_RC_RELEASE, 32, 0x300, 0, 0);
+	dg_chunk(&g, &c);
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.heap.nerrors, 1);
+	ck_assert_uint_eq(a.heap.errors[0].at.ts, 9);
+	ck_assert_uint_eq(a.heap.nunsure, 1);
+	ck_assert_uint_eq(a.res->nerrors, 0);
+	ck_assert_uint_eq(a.res->errors_unsure, 1);
+	int warned = 0;
+	for (size_t i = 0; i < a.diag.nkept; i++)
+		warned |= strstr(a.diag.kept[i], "2 misuse findings after the "
+				 "missing events not reported") != NULL;
+	ck_assert_msg(warned, "no warning about the unsure findings");
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
 /* ---- the ring file --------------------------------------------------------- */
 
 START_TEST(test_ring_adds_chunks)
@@ -540,6 +586,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, test_bad_record_length);
 	tcase_add_test(tc, test_unknown_record_skipped);
 	tcase_add_test(tc, test_end_counts_mismatch);
+	tcase_add_test(tc, test_gap_makes_misuse_unsure);
 	tcase_add_test(tc, test_ring_adds_chunks);
 	tcase_add_test(tc, test_ring_truncated);
 	tcase_add_test(tc, test_file_chunks_like_memory);
