@@ -185,6 +185,8 @@ static void seal_dying_thread(void *arg)
 		shim_stream_seal(&shim_g.ring, &t->st[1]);
 	}
 	shim_sc_thread_exit(t);
+	shim_stream_drop_emerg(&t->st[0]);
+	shim_stream_drop_emerg(&t->st[1]);
 	/* Events of later TLS destructors go out one by one. */
 	t->st[0].flush_each = 1;
 	t->st[1].flush_each = 1;

@@ -200,9 +200,9 @@ verified(struct shim_thread *t, struct shim_stream *s, void **ips,
  * point names the hook that asks (a return address in it): hooks reach
  * this capture through frames of different sizes, and the cache keeps
  * their call chains apart. */
-__attribute__((noinline)) uint32_t
-shim_capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
-		     uint32_t depth, const void *point)
+static __attribute__((noinline)) uint32_t
+capture_deep(struct shim_thread *t, int lvl, struct shim_stream *s,
+	     uint32_t depth, const void *point)
 {
 	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id;
@@ -219,6 +219,21 @@ shim_capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 			return id;
 	}
 	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+}
+
+/* Too close to the end of the thread's stack for an unwind (ours and
+ * libunwind's frames take several KB): no backtrace rather than a crash
+ * of a program whose threads have small stacks.  Checked before
+ * capture_deep's own frame (1.2 KB) is entered. */
+__attribute__((noinline)) uint32_t
+shim_capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
+		     uint32_t depth, const void *point)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (shim_unlikely(sp >= t->stk_lo && sp < t->stk_hi &&
+			  sp - t->stk_lo < SHIM_CAPTURE_ROOM))
+		return 0;
+	return capture_deep(t, lvl, s, depth, point);
 }
 
 static inline uint32_t capture_stack(struct shim_thread *t, int lvl,

@@ -37,11 +37,19 @@ struct shim_thread {
 	struct shim_stream st[2];
 	/* stack_cache.c: this thread's stack and its cache of call sites */
 	uintptr_t stack_lo, stack_hi;   /* 0, 0: the cache is not used */
+	/* The thread's stack, [stk_lo, stk_hi) (0, 0: unknown), whether the
+	 * cache is used or not: a backtrace is taken only with
+	 * SHIM_CAPTURE_ROOM bytes of it left (shim_capture_stack_n). */
+	uintptr_t stk_lo, stk_hi;
 	int32_t sc_credit;
 	struct shim_sc *sc;
 };
 
 extern __thread struct shim_thread shim_tls;
+
+/* Stack a backtrace needs below the hook that takes it: the stack
+ * cache's fill (~4 KB), our unwinder's and libunwind's frames. */
+#define SHIM_CAPTURE_ROOM (16u * 1024)
 
 struct shim_real {
 	void *(*malloc)(size_t);

@@ -456,7 +456,8 @@ struct shim_stream {
 	uint64_t prev_ts, prev_addr;
 	uint32_t tid;
 	uint16_t nest;
-	uint8_t direct;             /* slot is emerg: written at commit */
+	uint8_t direct;             /* 1: slot is emerg, written at commit;
+				       2: the discard buffer (event lost) */
 	uint8_t flush_each;         /* seal + drain after every event */
 	uint8_t row_excl;           /* row is ours alone */
 	unsigned kind;              /* kind of the event being written */
@@ -465,11 +466,17 @@ struct shim_stream {
 	uint32_t lost[RCP_EV__COUNT];
 	struct shim_str_memo strs[SHIM_STR_MEMO];
 	/* The chunk used when no ring slot can be had (every slot owned by
-	 * some thread): one event, written straight to the dump. */
-	uint64_t emerg[(sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX) / 8];
+	 * some thread): one event, written straight to the dump.  Mapped
+	 * when first needed, not in TLS: glibc carves static TLS out of each
+	 * thread's stack, and 4 KB more of it crashed programs whose threads
+	 * have small stacks.  Kept by shim_stream_init (last member). */
+	uint64_t *emerg;
 };
+#define SHIM_EMERG_BYTES (sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX)
 
 void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest);
+/* Unmap s's emergency chunk (its thread is ending). */
+void shim_stream_drop_emerg(struct shim_stream *s);
 /* Seal the current chunk (if any) and try to drain. */
 void shim_stream_seal(struct shim_ring *r, struct shim_stream *s);
 /* shim_ev_begin's slow path: seal the chunk (if any), open the next. */

@@ -191,20 +191,22 @@ void shim_sc_init(int mode)
 
 void shim_sc_thread_start(struct shim_thread *t)
 {
-	if (!sc_enabled)
-		return;
 	pthread_attr_t attr;
 	void *addr;
 	size_t size;
 	t->internal++;          /* glibc may allocate here */
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-			t->stack_lo = (uintptr_t)addr;
-			t->stack_hi = (uintptr_t)addr + size;
+			t->stk_lo = (uintptr_t)addr;
+			t->stk_hi = (uintptr_t)addr + size;
 		}
 		pthread_attr_destroy(&attr);
 	}
 	t->internal--;
+	if (!sc_enabled)
+		return;
+	t->stack_lo = t->stk_lo;
+	t->stack_hi = t->stk_hi;
 	t->sc_credit = CREDIT_MAX;
 }
 

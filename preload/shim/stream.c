@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shim.h"
 
@@ -20,6 +21,31 @@ void shim_stream_init(struct shim_stream *s, uint32_t tid, uint16_t nest)
 	memset(s, 0, offsetof(struct shim_stream, emerg));
 	s->tid = tid;
 	s->nest = nest;
+}
+
+/* Where an event goes when it cannot be recorded at all: written, never
+ * read.  Threads may scribble on it at once; its bytes mean nothing. */
+static uint64_t discard[SHIM_EMERG_BYTES / 8];
+
+/* s's emergency chunk, mapped on first use; the discard buffer (and
+ * s->direct 2: the event is counted as lost) when that fails. */
+static struct rcp_ring_slot *emerg_chunk(struct shim_stream *s)
+{
+	if (!s->emerg) {
+		void *m = mmap(NULL, SHIM_EMERG_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED)
+			s->emerg = m;
+	}
+	return (struct rcp_ring_slot *)(s->emerg ? s->emerg : discard);
+}
+
+void shim_stream_drop_emerg(struct shim_stream *s)
+{
+	uint64_t *e = s->emerg;
+	s->emerg = NULL;
+	if (e)
+		munmap(e, SHIM_EMERG_BYTES);
 }
 
 static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
@@ -35,7 +61,7 @@ static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
 		s->cap = r->slot_size - (uint32_t)sizeof(struct rcp_ring_slot);
 		s->direct = 0;
 	} else {
-		struct rcp_ring_slot *e = (struct rcp_ring_slot *)s->emerg;
+		struct rcp_ring_slot *e = emerg_chunk(s);
 		memset(e, 0, sizeof(*e));
 		e->state = RCP_SLOT_OWNED;
 		e->tid = s->tid;
@@ -44,7 +70,7 @@ static int open_chunk(struct shim_ring *r, struct shim_stream *s, uint64_t ts)
 		e->base_ts = ts;
 		s->slot = e;
 		s->cap = SHIM_EVENT_MAX;
-		s->direct = 1;
+		s->direct = s->emerg ? 1 : 2;
 	}
 	s->data = (uint8_t *)(s->slot + 1);
 	s->pos = 0;
@@ -71,11 +97,13 @@ void shim_stream_next_chunk(struct shim_ring *r, struct shim_stream *s,
 static void flush_direct(struct shim_ring *r, struct shim_stream *s)
 {
 	struct rcp_ring_slot *e = s->slot;
+	int discarded = s->direct == 2;
 	s->slot = NULL;
 	s->direct = 0;
-	if (shim_ring_lock(r, 0) != 0) {
-		/* This thread holds the drain flag (we are a signal handler
-		 * that interrupted it): the event is lost, and seq has a gap. */
+	if (discarded || shim_ring_lock(r, 0) != 0) {
+		/* No memory for the emergency chunk, or this thread holds the
+		 * drain flag (we are a signal handler that interrupted it): the
+		 * event is lost, and seq has a gap. */
 		s->lost[s->kind]++;
 		s->nlost++;
 		return;
