@@ -134,12 +134,12 @@ void rcp_stream_advance(struct rcp_streams *ss, struct rcp_stream *s)
 		int last = s->cur + 1 == s->nchunks;
 		if (r == RCP_DEC_CUT) {
 			ss->cut_events++;
-			if (!last)
+			if (!last) {
 				lost_here(ss, s);
-			if (!last)
 				rcp_warn(ss->diag, "%s: thread %u chunk %llu: event cut short at byte %zu of %u, dropped",
 					 ss->name, s->tid, (unsigned long long)c->seq,
 					 (size_t)(at - s->start), c->len);
+			}
 		} else if (r == RCP_DEC_UNKNOWN || r == RCP_DEC_BAD) {
 			lost_here(ss, s);
 			rcp_warn(ss->diag, "%s: thread %u chunk %llu: %s event kind %u at byte %zu, rest of chunk skipped",

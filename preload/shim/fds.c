@@ -131,15 +131,24 @@ size_t shim_fd_split_range(unsigned first, unsigned last, const int *own,
  * limit the recorder does not record at all. */
 #define BELOW_LIMIT_MIN 64u
 
-int shim_fd_limit_ok(uint64_t soft, uint64_t hard)
+/* Where ours go above a finite soft limit: the lowest number, or 0 when
+ * the hard limit leaves no room up there (or the table would grow too
+ * large). */
+static uint64_t above_limit_base(uint64_t soft, uint64_t hard)
 {
 	if (soft == (uint64_t)RLIM_INFINITY)
-		return 1;
+		return 0;
 	uint64_t base = soft > HIGH_BASE ? soft : HIGH_BASE;
 	if (base <= ABOVE_LIMIT_MAX &&
 	    (hard == (uint64_t)RLIM_INFINITY || hard >= base + ABOVE_LIMIT_ROOM))
-		return 1;       /* ours go above the limit */
-	return soft >= BELOW_LIMIT_MIN;
+		return base;
+	return 0;
+}
+
+int shim_fd_limit_ok(uint64_t soft, uint64_t hard)
+{
+	return soft == (uint64_t)RLIM_INFINITY ||
+	       above_limit_base(soft, hard) != 0 || soft >= BELOW_LIMIT_MIN;
 }
 
 static int dup_at_least(int fd, rlim_t at, int cloexec)
@@ -155,10 +164,8 @@ int shim_fd_place_high(int fd, int cloexec)
 	int nfd = -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		rl.rlim_cur = rl.rlim_max = 1024;
-	rlim_t base = rl.rlim_cur > HIGH_BASE ? rl.rlim_cur : HIGH_BASE;
-	if (rl.rlim_cur != RLIM_INFINITY && base <= ABOVE_LIMIT_MAX &&
-	    (rl.rlim_max == RLIM_INFINITY ||
-	     rl.rlim_max >= base + ABOVE_LIMIT_ROOM)) {
+	rlim_t base = above_limit_base(rl.rlim_cur, rl.rlim_max);
+	if (base) {
 		/* Raised for the moment of the dup only; the program's limit
 		 * is what it was before and after. */
 		struct rlimit up = { base + ABOVE_LIMIT_ROOM, rl.rlim_max };

@@ -260,9 +260,24 @@ void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		    unsigned flavor, uint32_t stack)
 {
 	struct shim_stream *s = stream_for(t, lvl, RCP_EV_MALLOC);
-	if (s)
-		shim_body_alloc(t, lvl, s, p, n, flavor, stack);
+	if (!s)
+		return;
+	if (lvl == 0) {
+		t->last_block = p;
+		t->last_stack = stack;
+	}
+	uint8_t *w = shim_ev_begin(R, s, RCP_EV_MALLOC, shim_now_alloc(), 48);
+	w = shim_put_addr(s, w, (uintptr_t)p);
+	w = shim_put_u(w, n);
+	w = shim_put_u(w, stack);
+	w = shim_put_u(w, flavor);
+	shim_ev_commit(R, s, w);
+	shim_after_event(t, lvl, s);
 }
+
+/* librc frees an object's block right after reporting its RC_FREE: the
+ * block starts at most this far before the object (its header). */
+#define RC_HEADER_MAX 256u
 
 void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 {
@@ -270,8 +285,26 @@ void shim_rec_free(struct shim_thread *t, int lvl, void *p, uint32_t stack)
 	if (p == t->last_block)
 		t->last_block = NULL;   /* see shim_rec_rc_new */
 	struct shim_stream *s = stream_for(t, lvl, kind);
-	if (s)
-		shim_body_free(t, lvl, s, p, stack);
+	if (!s)
+		return;
+	/* The block of the object whose RC_FREE this stream recorded last:
+	 * that stamp was taken before this block is released, and after all
+	 * this free depends on (nothing ran in between but librc's return),
+	 * so the free shares it instead of reading the TSC again. */
+	uint64_t ts;
+	if (lvl == 0 && t->last_rc_free && s->kind == RCP_EV_RC_FREE &&
+	    (uintptr_t)t->last_rc_free - (uintptr_t)p < RC_HEADER_MAX)
+		ts = s->prev_ts;
+	else
+		ts = shim_now_before_release();
+	if (lvl == 0)
+		t->last_rc_free = NULL;
+	uint8_t *w = shim_ev_begin(R, s, kind, ts, 40);
+	w = shim_put_addr(s, w, (uintptr_t)p);
+	if (stack)
+		w = shim_put_u(w, stack);
+	shim_ev_commit(R, s, w);
+	shim_after_event(t, lvl, s);
 }
 
 void shim_rec_realloc(struct shim_thread *t, int lvl, void *old,

@@ -1,6 +1,6 @@
 /* record_body.h - the encoding of the most frequent events, shared by
  * record.c's shim_rec_* functions and the fast paths of librc's observer
- * hooks (hook_rc.c).
+ * hooks (hook_rc.c): retains, releases, object frees and edges.
  *
  * A shim_body_* function writes one event into stream s at level lvl:
  * the caller has entered the hook guard and found the stream (stream_for,
@@ -9,8 +9,8 @@
  * releases, edges and object frees the hook, its checks and the event
  * are one function: the general path's second call and repeated checks
  * cost 2-6 ns an operation (make bench-ops).  The same shortcut for
- * malloc and free measured no gain (their stack lookup dominates) and
- * was left out.  The bodies leave errno alone except where they capture
+ * malloc and free measured no gain (their stack lookup dominates), so
+ * their encoders stay in record.c.  The bodies leave errno alone except where they capture
  * a stack (libunwind may set it): the stream's slow paths, the only
  * ones that make system calls, keep it themselves.
  */
@@ -20,8 +20,6 @@
 #include "recorder.h"
 
 /* Most bytes an event below takes, kind and stamp included. */
-#define SHIM_ALLOC_MAX    48
-#define SHIM_FREE_MAX     40
 #define SHIM_RC_COUNT_MAX 48
 #define SHIM_RC_FREE_MAX  48
 #define SHIM_EDGE_MAX     64
@@ -44,68 +42,13 @@ static inline void shim_after_event(struct shim_thread *t, int lvl,
 		shim_module_housekeeping(t);
 }
 
-static inline __attribute__((always_inline)) void
-shim_body_alloc(struct shim_thread *t, int lvl,
-				   struct shim_stream *s, void *p, size_t n,
-				   unsigned flavor, uint32_t stack)
-{
-	if (lvl == 0) {
-		t->last_block = p;
-		t->last_stack = stack;
-	}
-	struct shim_ring *r = &shim_g.ring;
-	uint8_t *w = shim_ev_begin(r, s, RCP_EV_MALLOC, shim_now_alloc(),
-				   SHIM_ALLOC_MAX);
-	w = shim_put_addr(s, w, (uintptr_t)p);
-	w = shim_put_u(w, n);
-	w = shim_put_u(w, stack);
-	w = shim_put_u(w, flavor);
-	shim_ev_commit(r, s, w);
-	shim_after_event(t, lvl, s);
-}
-
-/* librc frees an object's block right after reporting its RC_FREE: the
- * block starts at most this far before the object (its header). */
-#define SHIM_RC_HEADER_MAX 256u
-
-/* FREE, or FREE_STACK when stack is not 0; the caller has forgotten p
- * as t->last_block (see shim_rec_rc_new). */
-static inline __attribute__((always_inline)) void
-shim_body_free(struct shim_thread *t, int lvl,
-				  struct shim_stream *s, void *p,
-				  uint32_t stack)
-{
-	unsigned kind = stack ? RCP_EV_FREE_STACK : RCP_EV_FREE;
-	/* The block of the object whose RC_FREE this stream recorded last:
-	 * that stamp was taken before this block is released, and after all
-	 * this free depends on (nothing ran in between but librc's return),
-	 * so the free shares it instead of reading the TSC again. */
-	uint64_t ts;
-	if (lvl == 0 && t->last_rc_free && s->kind == RCP_EV_RC_FREE &&
-	    (uintptr_t)t->last_rc_free - (uintptr_t)p < SHIM_RC_HEADER_MAX)
-		ts = s->prev_ts;
-	else
-		ts = shim_now_before_release();
-	if (lvl == 0)
-		t->last_rc_free = NULL;
-	struct shim_ring *r = &shim_g.ring;
-	uint8_t *w = shim_ev_begin(r, s, kind, ts, SHIM_FREE_MAX);
-	w = shim_put_addr(s, w, (uintptr_t)p);
-	if (stack)
-		w = shim_put_u(w, stack);
-	shim_ev_commit(r, s, w);
-	shim_after_event(t, lvl, s);
-}
-
 /* RC_RETAIN or RC_RELEASE; ts 0: stamp it now.  A stack of depth frames
  * (0: none) is captured from point (see shim_capture_stack_n); errno may
  * change then. */
 static inline __attribute__((always_inline)) void
-shim_body_rc_count(struct shim_thread *t, int lvl,
-				      struct shim_stream *s, unsigned kind,
-				      const void *obj, int64_t count_after,
-				      uint32_t depth, uint64_t ts,
-				      const void *point)
+shim_body_rc_count(struct shim_thread *t, int lvl, struct shim_stream *s,
+		   unsigned kind, const void *obj, int64_t count_after,
+		   uint32_t depth, uint64_t ts, const void *point)
 {
 	uint32_t stack = depth ? shim_capture_stack_n(t, lvl, s, depth,
 						      point) : 0;
@@ -122,9 +65,8 @@ shim_body_rc_count(struct shim_thread *t, int lvl,
 /* RC_FREE; RC_FREE_BLOCK when block is given.  Stamped as a FREE is,
  * before the block is released. */
 static inline __attribute__((always_inline)) void
-shim_body_rc_free(struct shim_thread *t, int lvl,
-				     struct shim_stream *s, const void *obj,
-				     const void *block)
+shim_body_rc_free(struct shim_thread *t, int lvl, struct shim_stream *s,
+		  const void *obj, const void *block)
 {
 	unsigned kind = block ? RCP_EV_RC_FREE_BLOCK : RCP_EV_RC_FREE;
 	struct shim_ring *r = &shim_g.ring;
@@ -134,16 +76,15 @@ shim_body_rc_free(struct shim_thread *t, int lvl,
 	if (block)
 		w = shim_put_u(w, (uint64_t)((uintptr_t)obj - (uintptr_t)block));
 	shim_ev_commit(r, s, w);
-	/* a free of the block follows an RC_FREE (see shim_body_free) */
+	/* a free of the block follows an RC_FREE (see shim_rec_free) */
 	if (lvl == 0 && !block)
 		t->last_rc_free = obj;
 	shim_after_event(t, lvl, s);
 }
 
 static inline __attribute__((always_inline)) void
-shim_body_edge(struct shim_thread *t, int lvl,
-				  struct shim_stream *s, const void *owner,
-				  const void *slot, const void *target)
+shim_body_edge(struct shim_thread *t, int lvl, struct shim_stream *s,
+	       const void *owner, const void *slot, const void *target)
 {
 	struct shim_ring *r = &shim_g.ring;
 	uint8_t *w = shim_ev_begin(r, s, RCP_EV_EDGE, shim_now(),
