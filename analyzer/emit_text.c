@@ -87,6 +87,10 @@ static void header(FILE *f, const struct rcp_report *r)
 			fprintf(f, " %d", d->end.status);
 		else if (d->end.how == RCP_END_EXIT || d->end.how == RCP_END__EXIT)
 			fprintf(f, " (status %d)", d->end.status);
+		else if (d->end.how == RCP_END_SANDBOX)
+			fprintf(f, ": the recording ended when the program "
+				"entered a seccomp sandbox that would not allow "
+				"the recorder's calls; the process ran on");
 		fputc('\n', f);
 	}
 	if (s->truncated)

@@ -33,6 +33,7 @@ const char *rcp_end_how_name(uint32_t how)
 	case RCP_END_SIGNAL: return "signal";
 	case RCP_END_EXEC: return "exec";
 	case RCP_END_UNKNOWN: return "unknown";
+	case RCP_END_SANDBOX: return "sandbox";
 	}
 	return "unknown";
 }
@@ -595,7 +596,10 @@ int rcp_report_build_opts(struct rcp_report *r, struct rcp_analysis *a,
 	memset(r, 0, sizeof(*r));
 	r->a = a;
 	r->sum.events = a->events;
-	r->sum.truncated = a->dump.truncated;
+	/* A recording ended before a seccomp filter stopped while the
+	 * process ran on: what it held then is not known to leak. */
+	r->sum.truncated = a->dump.truncated ||
+			   (a->dump.has_end && a->dump.end.how == RCP_END_SANDBOX);
 	if (res) {
 		r->sum.rc_objects = res->rc_objects;
 		r->sum.cycles = res->ncycles;

@@ -6,6 +6,8 @@
  * holds chunk (tid, nest, seq) with `committed` valid bytes; FREE slots hold
  * nothing (their data was drained into the DUMP already).  streams.c keeps
  * the longest copy of a chunk, preferring the DUMP's on equal length.
+ * A ring whose header says done was left after a complete recording (the
+ * shim could not remove it) and is ignored.
  *
  * Every field is checked against the file size: the slot count and size
  * come from the file and may be damaged.
@@ -30,6 +32,8 @@ int rcp_ring_read(struct rcp_dump *d, const uint8_t *ring, size_t size,
 		rcp_warn(diag, "%s.ring: bad ring header, ignored", d->path);
 		return 0;
 	}
+	if (rh.done == 1)
+		return 0;       /* the dump has it all: a ring not removed */
 	uint64_t fit = (size - rh.header_size) / rh.slot_size;
 	uint64_t nslots = rh.nslots;
 	if (nslots > fit) {

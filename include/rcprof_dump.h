@@ -136,6 +136,9 @@ enum rcp_end_how {
 	RCP_END_SIGNAL = 3,     /* fatal signal: status = signal number */
 	RCP_END_EXEC   = 4,     /* replaced by exec: status = 0 */
 	RCP_END_UNKNOWN = 5,    /* destructor ran, status unknown */
+	RCP_END_SANDBOX = 6,    /* recording ended before a seccomp filter
+				   that would not let the recorder's calls
+				   through; the process ran on: status = 0 */
 };
 
 struct rcp_rec_end {
@@ -169,7 +172,13 @@ struct rcp_ring_header {
 	uint32_t nslots;
 	uint32_t slot_size;     /* including struct rcp_ring_slot */
 	uint32_t pid;
-	uint32_t reserved;
+	/* 1 once the dump holds everything the ring does (stored after the
+	 * END record was written): a reader then ignores the ring.  The shim
+	 * removes the ring file at that point; the flag covers a ring file it
+	 * could not remove (a seccomp sandbox that forbids unlink, a directory
+	 * made read-only) and that a reader would otherwise take for the
+	 * remains of a crash. */
+	uint32_t done;
 };
 
 enum rcp_slot_state {

@@ -329,6 +329,7 @@ void shim_finish(int how, int status, int in_signal)
 		shim_ring_unlock(r);
 		shim_ring_try_drain(r);
 		if (rc == 0 && !shim_g.ring_unlinked) {
+			shim_ring_mark_done(r, 1);
 			unlink(shim_g.ring_path);
 			shim_g.ring_unlinked = 1;
 		}
@@ -344,8 +345,10 @@ void shim_exec_failed(void)
 {
 	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
 		return;
-	/* Keep recording in chunks again; the ring file is gone, so a crash
-	 * from now on loses the undrained part. */
+	/* Keep recording in chunks again.  The ring file is gone, so a crash
+	 * from now on loses the undrained part; or, where it could not be
+	 * removed, it is the crash's record again. */
+	shim_ring_mark_done(&shim_g.ring, 0);
 	atomic_store_relaxed(&shim_g.ring.finalized, 0);
 }
 
@@ -360,6 +363,12 @@ void shim_fork_child(void)
 	if (!atomic_load_relaxed(&shim_g.on))
 		return;
 	struct shim_thread *t = &shim_tls;
+	if (atomic_load_relaxed(&shim_g.no_fork_recording)) {
+		/* A seccomp filter would refuse the child's set-up: it does
+		 * not record, and makes no call to find out. */
+		atomic_store_relaxed(&shim_g.on, 0);
+		return;
+	}
 	static char parent_path[SHIM_PATH_MAX];
 	uint32_t ppid = (uint32_t)shim_g.pid;
 	memcpy(parent_path, shim_g.dump_path, sizeof(parent_path));

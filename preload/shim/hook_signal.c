@@ -207,6 +207,18 @@ void shim_signals_install(void)
 	}
 }
 
+void shim_signals_release(void)
+{
+	if (!own_process())
+		return;
+	for (size_t i = 0; i < NFATAL; i++)
+		if (atomic_load_relaxed(&sig_states[i].ours))
+			give_back(fatal_signals[i]);
+	/* From now on sigaction and signal go straight to the real calls,
+	 * without the state's lock (a sigprocmask a filter may forbid). */
+	atomic_store_relaxed(&sig_owner, 0);
+}
+
 /* Only the forking thread lives on: a lock another thread held at the
  * fork is held by nobody.  The dispositions were inherited with the
  * state, so the state describes the child now. */

@@ -15,6 +15,9 @@ void shim_block_free(void *p);
  * the forked child's side of that state. */
 void shim_signals_install(void);
 void shim_signals_fork_child(void);
+/* The fatal signals back to the program's own actions, for good: the
+ * recording has ended while the process runs on (hook_seccomp.c). */
+void shim_signals_release(void);
 /* Fallbacks of the dlopen trampolines (used before shim_resolve). */
 void *shim_dlopen_slow(const char *file, int flags);
 void *shim_dlmopen_slow(long ns, const char *file, int flags);

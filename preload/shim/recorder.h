@@ -98,6 +98,9 @@ struct shim_global {
 	uint32_t nsuspect;              /* published with release */
 	char suspects[64][128];
 	int ring_unlinked;
+	/* Atomic: 1 once a seccomp filter forbids what a forked child needs
+	 * to record (hook_seccomp.c); children then do not record. */
+	int no_fork_recording;
 	int exit_how, exit_status;      /* set by exit() and main's return */
 	uint64_t fork_ts;               /* taken in the atfork prepare handler */
 	uint32_t fork_tid;

@@ -109,6 +109,14 @@ void shim_ring_init(struct shim_ring *r, void *map, uint32_t nslots,
 	h->pid = pid;
 }
 
+void shim_ring_mark_done(struct shim_ring *r, uint32_t done)
+{
+	if (!r->map)
+		return;
+	struct rcp_ring_header *h = (struct rcp_ring_header *)(void *)r->map;
+	atomic_store_release(&h->done, done);
+}
+
 static void backoff(unsigned *spins)
 {
 	if (++*spins < 64) {

@@ -405,6 +405,10 @@ size_t shim_ring_bytes(uint32_t nslots, uint32_t slot_size);
 /* map: nslots*slot_size+header zeroed bytes.  Writes the ring header. */
 void shim_ring_init(struct shim_ring *r, void *map, uint32_t nslots,
 		    uint32_t slot_size, uint32_t pid, int dump_fd);
+/* The ring header's done flag (see struct rcp_ring_header): set once END
+ * is in the dump, cleared when recording goes on into the ring (a failed
+ * exec).  No-op without a ring. */
+void shim_ring_mark_done(struct shim_ring *r, uint32_t done);
 static inline struct rcp_ring_slot *shim_ring_slot(const struct shim_ring *r,
 						   uint32_t i)
 {

@@ -93,8 +93,9 @@ def read_dump(path):
     if os.path.exists(ring):
         r = open(ring, "rb").read()
         if len(r) >= 32 and r[:8] == b"RCPROFR\n":
-            _, hs, nslots, ssize, _, _ = struct.unpack_from("<IIIIII", r, 8)
-            for i in range(nslots):
+            _, hs, nslots, ssize, _, done = struct.unpack_from("<IIIIII", r, 8)
+            # done: the dump holds it all (a ring the shim could not remove)
+            for i in range(0 if done == 1 else nslots):
                 off = hs + i * ssize
                 if off + 48 > len(r):
                     break

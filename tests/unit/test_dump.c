@@ -357,6 +357,57 @@ START_TEST(test_ring_adds_chunks)
 }
 END_TEST
 
+/* A complete recording whose ring file could not be removed (a seccomp
+ * sandbox forbade unlink): the slots the final drain copied are still
+ * OWNED there.  With the header's done flag the reader ignores the ring;
+ * without it (an older shim) the same files read as a crash's remains. */
+START_TEST(test_ring_done_ignored)
+{
+	char dir[64], path[128], ring_path[160];
+	struct dg g;
+	struct dgc c;
+	size_t rlen;
+	struct rcp_analysis a;
+
+	au_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/d.bin", dir);
+	snprintf(ring_path, sizeof(ring_path), "%s.ring", path);
+	dg_init(&g, 0);
+	dg_process(&g, 7, "x");
+	dgc_begin(&c, 7, 0, 0);
+	dgc_malloc(&c, 1, 0x100, 8, 0);
+	dgc_malloc(&c, 2, 0x200, 8, 0);
+	dg_chunk(&g, &c);
+	dg_end(&g, RCP_END_EXIT, 0, 5);
+	ck_assert_int_eq(dg_write_file(path, g.buf, g.len), 0);
+	uint8_t *ring = dg_ring_new(4, 256, 7, &rlen);
+	dg_ring_slot(ring, 0, RCP_SLOT_OWNED, &c, c.len);
+
+	uint32_t done = 1;
+	memcpy(ring + offsetof(struct rcp_ring_header, done), &done, 4);
+	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
+	ck_assert_int_eq(a.dump.truncated, 0);
+	ck_assert_int_eq(a.dump.ring_had_data, 0);
+	ck_assert_uint_eq(a.diag.nwarnings, 0);
+	ck_assert_uint_eq(a.events, 2);
+	rcp_analysis_free(&a);
+
+	done = 0;
+	memcpy(ring + offsetof(struct rcp_ring_header, done), &done, 4);
+	ck_assert_int_eq(dg_write_file(ring_path, ring, rlen), 0);
+	ck_assert_int_eq(au_analyze_file(&a, path), 0);
+	ck_assert_int_eq(a.dump.truncated, 1);
+	ck_assert_int_eq(a.dump.ring_had_data, 1);
+	ck_assert_uint_eq(a.events, 2);         /* the same chunk, once */
+	rcp_analysis_free(&a);
+
+	free(ring);
+	dg_free(&g);
+	au_rmdir(dir);
+}
+END_TEST
+
 /* The report of a as JSON (the dump's name replaced: it is part of the
  * report), or as text without its summary line (the event count). */
 static char *report_of(struct rcp_analysis *a, int json)
@@ -589,6 +640,7 @@ Suite *dump_suite(void)
 	tcase_add_test(tc, test_gap_makes_misuse_unsure);
 	tcase_add_test(tc, test_ring_adds_chunks);
 	tcase_add_test(tc, test_ring_truncated);
+	tcase_add_test(tc, test_ring_done_ignored);
 	tcase_add_test(tc, test_file_chunks_like_memory);
 	tcase_add_test(tc, test_folded_blocks);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,181 @@
+/* hook_seccomp.c - a program entering a seccomp sandbox.
+ *
+ * Filters go in through prctl(PR_SET_SECCOMP) (OpenSSH) or the seccomp
+ * system call, which glibc has no wrapper for: libseccomp and most
+ * programs reach it with syscall(SYS_seccomp, ...).  Both are interposed
+ * here.  Before a filter is installed, seccomp_eval.c runs it on the
+ * calls the recorder may still make:
+ *   - all allowed: recording goes on under the filter;
+ *   - one not allowed (KILL, TRAP, ERRNO, ...), or strict mode (read,
+ *     write and exit only): the recording is ended first - the dump gets
+ *     everything so far and an END record saying why - and the shim gives
+ *     the fatal signals back, so that nothing of it runs under the filter;
+ *     one line on stderr says which call it was.  The dump is complete up
+ *     to that point and the report calls it truncated;
+ *   - the recording may go on, but what a forked child needs to start its
+ *     own is not allowed: children forked from then on are not recorded.
+ * The checks read the program's filter with process_vm_readv, so a bad
+ * pointer gets the kernel's EFAULT, as it would without the shim, not a
+ * fault in the shim.
+ *
+ * Not covered: a filter installed with a raw system call instruction,
+ * and a program exec'd under a filter (the new image cannot read the
+ * filter it inherited; if that filter kills on the calls that create the
+ * dump, the program dies at start-up, as it would under any preloaded
+ * library making those calls).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "seccomp_eval.h"
+
+/* The system call itself: the interposed syscall() must not call back
+ * into itself, and prctl has nothing to resolve.  (x86-64 only, like the
+ * stack cache's register capture.) */
+static long raw_syscall6(long nr, long a, long b, long c, long d, long e,
+			 long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* Copies len bytes of the program's memory at addr, or -1 (EFAULT). */
+static int read_program(void *dst, const void *addr, size_t len)
+{
+	struct iovec local = { dst, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = raw_syscall6(SYS_process_vm_readv, getpid(), (long)&local,
+				 1, (long)&remote, 1, 0);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The filter of a SECCOMP_MODE_FILTER request, copied; 0 when the
+ * request will fail anyway (no program, a bad pointer, too long). */
+static size_t copy_filter(const void *uprog, struct sock_filter *f)
+{
+	struct sock_fprog prog;
+	if (!uprog || read_program(&prog, uprog, sizeof(prog)) != 0)
+		return 0;
+	if (prog.len == 0 || prog.len > BPF_MAXINSNS || !prog.filter ||
+	    read_program(f, prog.filter, prog.len * sizeof(f[0])) != 0)
+		return 0;
+	return prog.len;
+}
+
+/* Whether the kernel would take a filter from this thread at all: it
+ * wants no_new_privs set, or CAP_SYS_ADMIN.  A request it refuses with
+ * EACCES changes nothing, and must not end the recording. */
+static int may_install_filter(void)
+{
+	if (raw_syscall6(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0, 0) == 1)
+		return 1;
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
+	};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof(data));
+	if (raw_syscall6(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0) != 0)
+		return 1;       /* cannot tell: assume it would */
+	return (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+}
+
+/* Before the filter uprog (strict mode: strict set) is installed by this
+ * process: ends the recording, or keeps children from recording, as the
+ * filter requires (see the top of the file). */
+static void before_filter(const void *uprog, int strict)
+{
+	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
+		return;
+	const char *bad = NULL;
+	if (!strict) {
+		if (!may_install_filter())
+			return;
+		/* Up to 32 KiB of filter: not on the program's stack. */
+		size_t len = BPF_MAXINSNS * sizeof(struct sock_filter);
+		struct sock_filter *f = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (f == MAP_FAILED) {
+			bad = "(no memory to check the filter)";
+		} else {
+			size_t n = copy_filter(uprog, f);
+			if (n == 0) {
+				munmap(f, len);
+				return; /* the kernel refuses it: nothing changes */
+			}
+			bad = shim_seccomp_forbidden(f, n, shim_g.ring.fd);
+			if (!bad && shim_seccomp_forbids_fork(f, n))
+				atomic_store_relaxed(&shim_g.no_fork_recording, 1);
+			munmap(f, len);
+		}
+		if (!bad)
+			return;
+		shim_log("the program installs a seccomp filter that does not "
+			 "allow the recorder's ", bad, "; the recording ends here",
+			 NULL);
+	} else {
+		shim_log("the program enters seccomp strict mode (read, write "
+			 "and exit only); the recording ends here", NULL);
+	}
+	shim_finish(RCP_END_SANDBOX, 0, 0);
+	atomic_store_release(&shim_g.on, 0);
+	shim_signals_release();
+}
+
+SHIM_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long);
+	unsigned long a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long);
+	unsigned long a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (option == PR_SET_SECCOMP &&
+	    (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER)) {
+		int e = errno;
+		before_filter((const void *)a3, a2 == SECCOMP_MODE_STRICT);
+		errno = e;
+	}
+	return (int)raw_syscall6(SYS_prctl, option, (long)a2, (long)a3,
+				 (long)a4, (long)a5, 0);
+}
+
+SHIM_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	/* Strict mode takes no flags and no argument: anything else is
+	 * EINVAL, which libseccomp's probes of the kernel's API rely on. */
+	int strict = a == SECCOMP_SET_MODE_STRICT && b == 0 && c == 0;
+	if (nr == SYS_seccomp && (strict || a == SECCOMP_SET_MODE_FILTER)) {
+		int saved = errno;
+		before_filter((const void *)c, strict);
+		errno = saved;
+	}
+	return raw_syscall6(nr, a, b, c, d, e, f);
+}

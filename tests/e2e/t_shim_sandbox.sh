@@ -1,0 +1,70 @@
+# A program that confines itself with seccomp runs as it does without the
+# recorder (tests/progs/sandbox.c).  The shim runs each filter on the
+# calls it may still make before it goes in:
+#   - kill: a filter that kills on writev, fstat, getrlimit...: the
+#     recording ends first (END "sandbox", the report says truncated), one
+#     line on stderr, and the program lives (the previous build: SIGSYS);
+#   - errno: a filter that only fails unlink and file creation (man-db's
+#     helpers): the recording goes on to the end, complete, and the ring
+#     file it cannot remove is marked done and ignored; the child forked
+#     under the filter does not try to record (the previous build printed
+#     "cannot create ...: Function not implemented" and its report said
+#     truncated);
+#   - strict: strict mode (read, write, exit): the recording ends first.
+# Bad filter pointers get EFAULT, as without the shim, and a filter the
+# kernel refuses (no privilege) changes nothing.
+. "$ROOT/tests/e2e/lib.sh"
+. "$ROOT/tests/e2e/shim_lib.sh"
+
+grep -q '^Seccomp:[[:space:]]*[0-2]' /proc/self/status ||
+	skip "no seccomp in this kernel"
+
+# run MODE: native and recorded; stdout and the exit status must agree.
+run() {
+	"$PROGS/sandbox" "$1" > "$1.plain.out" 2> "$1.plain.err"
+	expect_eq "$1: native exit status" $? 3
+	RCPROF_OUT="$1.%p.bin" LD_PRELOAD="$SHIM" "$PROGS/sandbox" "$1" \
+		> "$1.prof.out" 2> "$1.prof.err"
+	expect_eq "$1: exit status under the shim (159: SIGSYS)" $? 3
+	cmp -s "$1.plain.out" "$1.prof.out" ||
+		{ diff "$1.plain.out" "$1.prof.out"; fail "$1: stdout differs"; }
+}
+
+# ended_early MODE LEAKS: one dump, END "sandbox" (6), read as truncated,
+# the leaks made before the sandbox found (kill: one more after a request
+# the kernel refused for want of privilege, which must not end the
+# recording) and nothing after it recorded.
+ended_early() {
+	d=$(one_dump "$1")
+	expect_eq "$1: END how" "$(wfield "$d" 'd["ends"][-1]["how"]')" 6
+	report_json "$d" "$d.json" -q
+	expect_eq "$1: truncated" "$(json_get "$d.json" summary.truncated)" true
+	"$BUILD/rcprof-report" "$d" > "$d.txt" 2>&1
+	grep -q 'ended by sandbox: the recording ended when the program entered a seccomp sandbox' \
+		"$d.txt" || fail "$1: $(head -5 "$d.txt")"
+	expect_eq "$1: leaked blocks (those before)" \
+		"$(json_get "$d.json" summary.leaked_blocks)" "$2"
+}
+
+run kill
+expect_eq "kill: stderr" "$(cat kill.prof.err)" \
+	"rcprof: the program installs a seccomp filter that does not allow the recorder's writev; the recording ends here"
+ended_early kill 2
+
+run strict
+expect_eq "strict: stderr" "$(cat strict.prof.err)" \
+	"rcprof: the program enters seccomp strict mode (read, write and exit only); the recording ends here"
+ended_early strict 1
+
+run errno
+cmp -s errno.plain.err errno.prof.err ||
+	fail "errno: stderr differs: $(cat errno.prof.err)"
+d=$(one_dump errno)
+[ -e "$d.ring" ] || fail "errno: the filter forbids unlink, yet the ring is gone"
+expect_eq "errno: END how (exit)" "$(wfield "$d" 'd["ends"][-1]["how"]')" 1
+expect_eq "errno: chunks taken from the ring" "$(wfield "$d" 'd["ring_chunks"]')" 0
+report_json "$d" "$d.json" -q
+expect_eq "errno: truncated" "$(json_get "$d.json" summary.truncated)" false
+expect_eq "errno: leaked blocks (before and after the filter)" \
+	"$(json_get "$d.json" summary.leaked_blocks)" 2
+exit 0
