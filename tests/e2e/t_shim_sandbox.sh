@@ -67,4 +67,32 @@ report_json "$d" "$d.json" -q
 expect_eq "errno: truncated" "$(json_get "$d.json" summary.truncated)" false
 expect_eq "errno: leaked blocks (before and after the filter)" \
 	"$(json_get "$d.json" summary.leaked_blocks)" 2
+# A real program: man-db runs its decompressor and groff's preprocessors
+# in children it confines with libseccomp (ENOSYS for unlink and for
+# creating files, mincore among others).  Every dump it leaves is
+# complete; the only lines on stderr are those of images exec'd under
+# the inherited filter, which cannot create their dumps.
+if command -v man > /dev/null && command -v groff > /dev/null; then
+	printf '.TH DEMO 1\n.SH NAME\ndemo \\- a page\n.SH DESCRIPTION\nSome \\fBbold\\fR text.\n' > demo.1
+	gzip -f demo.1
+	MANPAGER=cat MANWIDTH=80 man -l demo.1.gz > man.plain.out 2> man.plain.err
+	plain_rc=$?
+	MANPAGER=cat MANWIDTH=80 RCPROF_OUT="man.%p.bin" LD_PRELOAD="$SHIM" \
+		man -l demo.1.gz > man.prof.out 2> man.prof.err
+	expect_eq "man: exit status" $? "$plain_rc"
+	cmp -s man.plain.out man.prof.out || fail "man: stdout differs"
+	grep -q 'demo - a page' man.prof.out || fail "man: no page: $(cat man.prof.out)"
+	grep -v '^rcprof: cannot create .*: Function not implemented; not recording$' \
+		man.prof.err > man.other.err
+	cmp -s man.plain.err man.other.err ||
+		fail "man: stderr differs: $(cat man.prof.err)"
+	n=0
+	for d in man.*.bin man.*.bin.[0-9]*; do
+		case $d in *.ring|*.json|*'*'*) continue ;; esac
+		report_json "$d" "$d.json" -q
+		expect_eq "man: $d truncated" "$(json_get "$d.json" summary.truncated)" false
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ] || fail "man: only $n dumps"
+fi
 exit 0
