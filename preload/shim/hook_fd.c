@@ -19,10 +19,12 @@
  *   dup2, dup3         onto the dump: the dump moves to another high
  *                      number first, under the ring's drain lock (onto
  *                      a pipe end of libunwind's: see make_way).
+ * The same calls made through syscall() come here too (hook_syscall.c).
  * Calls made inside the shim (shim_tls.depth or .internal set: libunwind
  * reopening its pipe, the recorder's own set-up) act on our descriptors as
- * asked.  A program that closes descriptors with raw system calls still
- * closes ours; ring.c then notices that the dump is gone and stops.
+ * asked.  A program that closes descriptors with its own system call
+ * instruction still closes ours; ring.c then notices that the dump is
+ * gone and stops.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "raw_syscall.h"
 
 /* glibc's exported aliases of close, dup2 and pipe: close stays a
  * cancellation point, and nothing needs resolving before use. */
@@ -71,7 +74,7 @@ static void adopt_pipe(int fds[2], int flags)
 
 SHIM_EXPORT int pipe2(int fds[2], int flags)
 {
-	int rc = (int)syscall(SYS_pipe2, fds, flags);
+	int rc = (int)shim_raw_syscall(SYS_pipe2, (long)fds, flags, 0, 0, 0, 0);
 	if (rc == 0 && from_libunwind(__builtin_return_address(0)))
 		adopt_pipe(fds, flags);
 	return rc;
@@ -95,9 +98,20 @@ SHIM_EXPORT int close(int fd)
 	return __close(fd);
 }
 
+int shim_close_syscall(int fd)
+{
+	if (shim_unlikely(shim_fd_is_own(fd))) {
+		if (!inside_shim())
+			return 0;
+		shim_fd_disown(fd);
+	}
+	return (int)shim_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
 static int sys_close_range(unsigned first, unsigned last, int flags)
 {
-	return (int)syscall(SYS_close_range, first, last, flags);
+	return (int)shim_raw_syscall(SYS_close_range, first, last, flags, 0, 0,
+				     0);
 }
 
 SHIM_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -178,5 +192,5 @@ SHIM_EXPORT int dup3(int fd, int fd2, int flags)
 {
 	if (shim_unlikely(shim_fd_is_own(fd2)) && fd != fd2)
 		make_way(fd2);
-	return (int)syscall(SYS_dup3, fd, fd2, flags);
+	return (int)shim_raw_syscall(SYS_dup3, fd, fd2, flags, 0, 0, 0);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "raw_syscall.h"
 
 extern char **environ;
 
@@ -73,7 +74,7 @@ static __attribute__((noreturn)) void finish_exit(void (*fn)(int), int status)
 	if (fn)
 		fn(status);
 	for (;;)
-		syscall(SYS_exit_group, status);
+		shim_raw_syscall(SYS_exit_group, status, 0, 0, 0, 0, 0);
 }
 
 SHIM_EXPORT void _exit(int status)

@@ -1,9 +1,9 @@
 /* hook_seccomp.c - a program entering a seccomp sandbox.
  *
- * Filters go in through prctl(PR_SET_SECCOMP) (OpenSSH) or the seccomp
- * system call, which glibc has no wrapper for: libseccomp and most
- * programs reach it with syscall(SYS_seccomp, ...).  Both are interposed
- * here.  Before a filter is installed, seccomp_eval.c runs it on the
+ * Filters go in through prctl(PR_SET_SECCOMP) (OpenSSH), interposed
+ * here, or the seccomp system call, which glibc has no wrapper for:
+ * libseccomp and most programs reach it with syscall(SYS_seccomp, ...),
+ * which hook_syscall.c passes to shim_seccomp_before.  Before a filter is installed, seccomp_eval.c runs it on the
  * calls the recorder may still make:
  *   - all allowed: recording goes on under the filter;
  *   - one not allowed (KILL, TRAP, ERRNO, ...), or strict mode (read,
@@ -37,36 +37,15 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "raw_syscall.h"
 #include "seccomp_eval.h"
-
-/* The system call itself: the interposed syscall() must not call back
- * into itself, and prctl has nothing to resolve.  (x86-64 only, like the
- * stack cache's register capture.) */
-static long raw_syscall6(long nr, long a, long b, long c, long d, long e,
-			 long f)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	if (ret < 0 && ret > -4096) {
-		errno = (int)-ret;
-		return -1;
-	}
-	return ret;
-}
 
 /* Copies len bytes of the program's memory at addr, or -1 (EFAULT). */
 static int read_program(void *dst, const void *addr, size_t len)
 {
 	struct iovec local = { dst, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = raw_syscall6(SYS_process_vm_readv, getpid(), (long)&local,
+	ssize_t n = shim_raw_syscall(SYS_process_vm_readv, getpid(), (long)&local,
 				 1, (long)&remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -1;
 }
@@ -89,22 +68,19 @@ static size_t copy_filter(const void *uprog, struct sock_filter *f)
  * EACCES changes nothing, and must not end the recording. */
 static int may_install_filter(void)
 {
-	if (raw_syscall6(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0, 0) == 1)
+	if (shim_raw_syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0, 0) == 1)
 		return 1;
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
 	};
 	struct __user_cap_data_struct data[2];
 	memset(data, 0, sizeof(data));
-	if (raw_syscall6(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0) != 0)
+	if (shim_raw_syscall(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0) != 0)
 		return 1;       /* cannot tell: assume it would */
 	return (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
 }
 
-/* Before the filter uprog (strict mode: strict set) is installed by this
- * process: ends the recording, or keeps children from recording, as the
- * filter requires (see the top of the file). */
-static void before_filter(const void *uprog, int strict)
+void shim_seccomp_before(const void *uprog, int strict)
 {
 	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
 		return;
@@ -155,27 +131,9 @@ SHIM_EXPORT int prctl(int option, ...)
 	if (option == PR_SET_SECCOMP &&
 	    (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER)) {
 		int e = errno;
-		before_filter((const void *)a3, a2 == SECCOMP_MODE_STRICT);
+		shim_seccomp_before((const void *)a3, a2 == SECCOMP_MODE_STRICT);
 		errno = e;
 	}
-	return (int)raw_syscall6(SYS_prctl, option, (long)a2, (long)a3,
+	return (int)shim_raw_syscall(SYS_prctl, option, (long)a2, (long)a3,
 				 (long)a4, (long)a5, 0);
-}
-
-SHIM_EXPORT long syscall(long nr, ...)
-{
-	va_list ap;
-	va_start(ap, nr);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-	/* Strict mode takes no flags and no argument: anything else is
-	 * EINVAL, which libseccomp's probes of the kernel's API rely on. */
-	int strict = a == SECCOMP_SET_MODE_STRICT && b == 0 && c == 0;
-	if (nr == SYS_seccomp && (strict || a == SECCOMP_SET_MODE_FILTER)) {
-		int saved = errno;
-		before_filter((const void *)c, strict);
-		errno = saved;
-	}
-	return raw_syscall6(nr, a, b, c, d, e, f);
 }

@@ -18,6 +18,13 @@ void shim_signals_fork_child(void);
 /* The fatal signals back to the program's own actions, for good: the
  * recording has ended while the process runs on (hook_seccomp.c). */
 void shim_signals_release(void);
+/* hook_seccomp.c: before a seccomp filter (strict mode: strict set) goes
+ * in; ends the recording, or keeps children from recording, as the
+ * filter requires. */
+void shim_seccomp_before(const void *uprog, int strict);
+/* hook_fd.c: close(fd) as the system call (no cancellation point), with
+ * the recorder's descriptors passed by as close() does. */
+int shim_close_syscall(int fd);
 /* Fallbacks of the dlopen trampolines (used before shim_resolve). */
 void *shim_dlopen_slow(const char *file, int flags);
 void *shim_dlmopen_slow(long ns, const char *file, int flags);

@@ -20,6 +20,7 @@ abort 3 6
 segv 3 11
 atexit 1 0
 quick 1 13
+sys_exit_group 2 14
 MODES
 
 # The atexit handler's allocations are in the dump (it runs before the

@@ -1,11 +1,13 @@
 /* exits.c - the ways a process ends.
  * usage: exits MODE, MODE one of
- *   return7 exit9 thread_exit _exit _Exit abort segv atexit quick */
+ *   return7 exit9 thread_exit _exit _Exit abort segv atexit quick
+ *   sys_exit_group (syscall(SYS_exit_group, 14): no libc exit path) */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rcprof.h"
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(m, "quick"))
 		quick_exit(13);
+	if (!strcmp(m, "sys_exit_group"))
+		syscall(SYS_exit_group, 14);
 	if (!strcmp(m, "thread_exit")) {
 		pthread_t t;
 		pthread_create(&t, NULL, exiter, NULL);

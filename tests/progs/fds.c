@@ -5,7 +5,8 @@
  *   fds close-all  closes every descriptor above 2 - those listed in
  *                  /proc/self/fd, each of which must close without an
  *                  error (systemd asserts it), a close() loop,
- *                  close_range() and closefrom() - and dup2()s onto
+ *                  close_range() and closefrom(), and close and
+ *                  close_range through syscall() - and dup2()s onto
  *                  numbers around 512 and the soft limit, in the parent,
  *                  a vfork child and a forked child, allocating and
  *                  leaking blocks before and after each step
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,7 +98,13 @@ static void dup_storm(const char *who)
 	int ok = 0, ebadf = 0, other = 0;
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		int t = (int)targets[i];
-		int rc = i % 2 ? dup2(1, t) : dup3(1, t, O_CLOEXEC);
+		int rc;
+		switch (i % 4) {        /* the wrappers, and syscall() */
+		case 0: rc = dup3(1, t, O_CLOEXEC); break;
+		case 1: rc = dup2(1, t); break;
+		case 2: rc = (int)syscall(SYS_dup3, 1, t, O_CLOEXEC); break;
+		default: rc = (int)syscall(SYS_dup2, 1, t); break;
+		}
 		if (rc == t) {
 			ok++;
 			churn(10);
@@ -149,7 +157,13 @@ static void close_everything(const char *who)
 	int r2 = close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 	closefrom(3);
 	churn(200);
-	printf("%s: close_range %d %d\n", who, r1, r2);
+	/* The same through syscall(), as programs written before glibc had
+	 * close_range do. */
+	int r3 = (int)syscall(SYS_close_range, 3, ~0u, 0);
+	for (long fd = 3; fd < max; fd++)
+		syscall(SYS_close, fd);
+	churn(200);
+	printf("%s: close_range %d %d %d\n", who, r1, r2, r3);
 	leak_after_close();
 	dup_storm(who);
 	churn(200);
