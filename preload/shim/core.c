@@ -358,6 +358,21 @@ void shim_fork_prepare(void)
 	shim_g.fork_tid = shim_tls.tid ? shim_tls.tid : (uint32_t)gettid();
 }
 
+/* A child that shares the parent's descriptor table (clone with
+ * CLONE_FILES but not CLONE_VM): it must not close the parent's dump, nor
+ * write into the parent's ring.  It lets go of its copy of the ring's
+ * mapping and records nothing. */
+void shim_fork_child_unrecorded(void)
+{
+	if (!atomic_load_relaxed(&shim_g.on))
+		return;
+	struct shim_ring *r = &shim_g.ring;
+	munmap(r->map, r->map_len);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	atomic_store_relaxed(&shim_g.on, 0);
+}
+
 void shim_fork_child(void)
 {
 	if (!atomic_load_relaxed(&shim_g.on))

@@ -58,18 +58,18 @@ void shim_resolve(void)
 	done = 1;
 }
 
-static void atfork_prepare(void)
+void shim_atfork_prepare(void)
 {
 	shim_fork_prepare();
 	shim_logged_unwind_fork_prepare();
 }
 
-static void atfork_parent(void)
+void shim_atfork_parent(void)
 {
 	shim_logged_unwind_fork_done();
 }
 
-static void atfork_child(void)
+void shim_atfork_child(void)
 {
 	shim_logged_unwind_fork_done();
 	shim_signals_fork_child();
@@ -82,7 +82,8 @@ __attribute__((constructor(101))) static void shim_ctor(void)
 	if (shim_start() != 0)
 		return;
 	shim_signals_install();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	pthread_atfork(shim_atfork_prepare, shim_atfork_parent,
+		       shim_atfork_child);
 }
 
 __attribute__((destructor(101))) static void shim_dtor(void)

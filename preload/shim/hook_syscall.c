@@ -11,10 +11,14 @@
  *                     as by close() and its kin (hook_fd.c);
  *   exit_group        the dump is completed, as by _exit();
  *   execve            the dump is completed first, recording goes on if
- *                     the exec fails, as around execve().
+ *                     the exec fails, as around execve();
+ *   fork, clone       (fork-like: no CLONE_VM, no new stack) the shim's
+ *                     fork handlers run around it, so the child records
+ *                     into a dump of its own (see fork_like).
  * Everything else, and all of these once handled, is the system call
  * itself (shim_raw_syscall), as glibc's syscall() makes it.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
@@ -22,6 +26,37 @@
 
 #include "hooks.h"
 #include "raw_syscall.h"
+
+/* fork, or clone without CLONE_VM and without a new stack (bubblewrap
+ * and systemd create namespaces so): a child with a copy of our memory,
+ * which without our fork handlers would go on writing into the parent's
+ * ring as the parent.  The program's own pthread_atfork handlers do not
+ * run, as they do not without the shim.  CLONE_FILES: the child shares
+ * the parent's descriptors (ours among them) and records nothing. */
+static long fork_like(long nr, long a, long b, long c, long d, long e,
+		      long f, int shares_files)
+{
+	shim_atfork_prepare();
+	long pid = shim_raw_syscall(nr, a, b, c, d, e, f);
+	int saved = errno;
+	if (pid == 0) {
+		if (shares_files)
+			shim_fork_child_unrecorded();
+		else
+			shim_atfork_child();
+	} else {
+		shim_atfork_parent();
+		if (pid > 0) {  /* the FORK event, as fork() records it */
+			struct shim_thread *t = &shim_tls;
+			int lvl = shim_enter(t);
+			if (lvl >= 0)
+				shim_rec_u(t, lvl, RCP_EV_FORK, (uint64_t)pid);
+			shim_leave(t);
+		}
+	}
+	errno = saved;
+	return pid;
+}
 
 SHIM_EXPORT long syscall(long nr, ...)
 {
@@ -58,6 +93,15 @@ SHIM_EXPORT long syscall(long nr, ...)
 	case SYS_execve:
 		return execve((const char *)a, (char *const *)b,
 			      (char *const *)c);
+#ifdef SYS_fork
+	case SYS_fork:
+		return fork_like(nr, a, b, c, d, e, f, 0);
+#endif
+	case SYS_clone:
+		if (!(a & CLONE_VM) && b == 0)
+			return fork_like(nr, a, b, c, d, e, f,
+					 (a & CLONE_FILES) != 0);
+		break;
 	}
 	return shim_raw_syscall(nr, a, b, c, d, e, f);
 }

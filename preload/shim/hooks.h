@@ -25,6 +25,11 @@ void shim_seccomp_before(const void *uprog, int strict);
 /* hook_fd.c: close(fd) as the system call (no cancellation point), with
  * the recorder's descriptors passed by as close() does. */
 int shim_close_syscall(int fd);
+/* hook_init.c: the shim's fork handlers (pthread_atfork's, and around a
+ * fork made with syscall()). */
+void shim_atfork_prepare(void);
+void shim_atfork_parent(void);
+void shim_atfork_child(void);
 /* Fallbacks of the dlopen trampolines (used before shim_resolve). */
 void *shim_dlopen_slow(const char *file, int flags);
 void *shim_dlmopen_slow(long ns, const char *file, int flags);

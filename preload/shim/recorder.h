@@ -178,6 +178,7 @@ void shim_finish(int how, int status, int in_signal);
 void shim_exec_failed(void);
 void shim_fork_prepare(void);
 void shim_fork_child(void);
+void shim_fork_child_unrecorded(void);
 int shim_is_suspect_type(const char *type);
 void shim_suspect(const char *type);
 

@@ -4,7 +4,9 @@
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/shim_lib.sh"
 
-for mode in single threaded; do
+# clone: a fork made with syscall(SYS_clone) gets its dump too (the
+# previous build's child wrote into the parent's ring as the parent).
+for mode in single threaded clone; do
 	same_run "fork_$mode" "$PROGS/forker" $mode
 	set -- fork_$mode.*.bin
 	[ $# -eq 2 ] || fail "fork $mode: expected 2 dumps, got $*"
@@ -21,6 +23,13 @@ for mode in single threaded; do
 	expect_eq "FORK event" "$(wfield "$parent" 'd["counts"].get("FORK")')" 1
 	expect_eq "child RC_NEW_BLOCK" "$(wfield "$child" 'd["counts"].get("RC_NEW_BLOCK")')" 1
 done
+
+# clone-files: the child shares the parent's descriptors (the dump among
+# them); it records nothing and leaves the parent's dump alone.
+same_run fork_clone_files "$PROGS/forker" clone-files
+check_dump "$(one_dump fork_clone_files)"
+expect_eq "clone-files: parent's RC_NEW_BLOCK" \
+	"$(wfield "$(one_dump fork_clone_files)" 'd["counts"].get("RC_NEW_BLOCK")')" 1
 
 same_run exec "$PROGS/execer"
 first=$(ls exec.*.bin)

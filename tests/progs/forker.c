@@ -1,10 +1,17 @@
 /* forker.c - fork, optionally while other threads allocate.
- * usage: forker [threaded]; the child allocates and exits 3, the parent
- * reports the child's status. */
+ * usage: forker [threaded|clone|clone-files]; the child allocates and
+ * exits 3, the parent reports the child's status.  clone forks with
+ * syscall(SYS_clone, SIGCHLD, 0) (bubblewrap's and systemd's raw_clone),
+ * clone-files the same with CLONE_FILES (the child shares the parent's
+ * descriptor table). */
+#define _GNU_SOURCE /* CLONE_FILES */
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,14 +33,21 @@ static void *spin(void *arg)
 
 int main(int argc, char **argv)
 {
-	int threaded = argc > 1 && strcmp(argv[1], "threaded") == 0;
+	const char *mode = argc > 1 ? argv[1] : "";
+	int threaded = strcmp(mode, "threaded") == 0;
 	pthread_t th[2];
 	if (threaded)
 		for (int i = 0; i < 2; i++)
 			pthread_create(&th[i], NULL, spin, NULL);
 	void *before = rc_new(32, "before_fork", NULL);
 	fflush(stdout);
-	pid_t pid = fork();
+	pid_t pid;
+	if (!strcmp(mode, "clone"))
+		pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	else if (!strcmp(mode, "clone-files"))
+		pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	else
+		pid = fork();
 	if (pid == 0) {
 		void *c = rc_new(32, "in_child", NULL);
 		char *s = malloc(100);
