@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
 #include "shim.h"
 
 int shim_fsize_fits(uint64_t pos, uint64_t n, uint64_t limit)
@@ -48,7 +50,12 @@ int shim_write_full(int fd, const struct iovec *iov_in, int n)
 	memcpy(iov, iov_in, sizeof(*iov) * (size_t)n);
 	struct iovec *v = iov;
 	while (n > 0) {
-		ssize_t w = writev(fd, v, n);
+		/* The system call, not writev(): that is a cancellation
+		 * point, and a thread cancelled here - inside a malloc of
+		 * the program's, which is none - would die holding the
+		 * drain flag, and every other thread would wait for it. */
+		ssize_t w = shim_raw_syscall(SYS_writev, fd, (long)v, n, 0, 0,
+					     0);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

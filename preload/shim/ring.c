@@ -60,8 +60,10 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
 #include "shim.h"
 
 void shim_ring_geometry(uint64_t bytes, uint32_t *nslots, uint32_t *slot_size)
@@ -122,8 +124,9 @@ static void backoff(unsigned *spins)
 	if (++*spins < 64) {
 		sched_yield();
 	} else {
+		/* Not nanosleep(): a cancellation point (see shim_write_full) */
 		struct timespec ts = { 0, 50 * 1000 };
-		nanosleep(&ts, NULL);
+		shim_raw_syscall(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
 	}
 }
 

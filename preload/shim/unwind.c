@@ -10,6 +10,7 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <pthread.h>
 
 #include "shim.h"
 
@@ -70,6 +71,15 @@ int shim_backtrace(void **ips, int max)
 		max = SHIM_DEPTH_MAX;
 	if (max <= 0)
 		return 0;
+	/* libunwind checks addresses with write(2) and read(2) on a pipe, or
+	 * msync(2): cancellation points, which a malloc of the program is
+	 * not.  A thread cancelled there would die inside libunwind (and
+	 * inside the hook that called it). */
+	int cancel_state;
+	int changed = pthread_setcancelstate(PTHREAD_CANCEL_DISABLE,
+					     &cancel_state) == 0;
 	int n = unw_backtrace(buf, max + 8);
+	if (changed)
+		pthread_setcancelstate(cancel_state, NULL);
 	return shim_trim_frames(buf, n, ips, max);
 }
