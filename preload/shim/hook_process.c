@@ -194,19 +194,24 @@ SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 
 /* ---- fork and threads ---------------------------------------------------------- */
 
+void shim_note_fork(long pid)
+{
+	if (pid <= 0)
+		return;
+	int e = errno;
+	struct shim_thread *t = &shim_tls;
+	int lvl = shim_enter(t);
+	if (lvl >= 0)
+		shim_rec_u(t, lvl, RCP_EV_FORK, (uint64_t)pid);
+	shim_leave(t);
+	errno = e;
+}
+
 SHIM_EXPORT pid_t fork(void)
 {
 	shim_resolve();
 	pid_t pid = shim_real.fork();
-	if (pid > 0) {
-		int e = errno;
-		struct shim_thread *t = &shim_tls;
-		int lvl = shim_enter(t);
-		if (lvl >= 0)
-			shim_rec_u(t, lvl, RCP_EV_FORK, (uint64_t)pid);
-		shim_leave(t);
-		errno = e;
-	}
+	shim_note_fork(pid);
 	return pid;
 }
 

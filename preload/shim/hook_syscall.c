@@ -46,13 +46,7 @@ static long fork_like(long nr, long a, long b, long c, long d, long e,
 			shim_atfork_child();
 	} else {
 		shim_atfork_parent();
-		if (pid > 0) {  /* the FORK event, as fork() records it */
-			struct shim_thread *t = &shim_tls;
-			int lvl = shim_enter(t);
-			if (lvl >= 0)
-				shim_rec_u(t, lvl, RCP_EV_FORK, (uint64_t)pid);
-			shim_leave(t);
-		}
+		shim_note_fork(pid);
 	}
 	errno = saved;
 	return pid;

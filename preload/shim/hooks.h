@@ -30,6 +30,9 @@ int shim_close_syscall(int fd);
 void shim_atfork_prepare(void);
 void shim_atfork_parent(void);
 void shim_atfork_child(void);
+/* hook_process.c: the parent's FORK event for child pid (nothing for
+ * pid <= 0); errno kept. */
+void shim_note_fork(long pid);
 /* Fallbacks of the dlopen trampolines (used before shim_resolve). */
 void *shim_dlopen_slow(const char *file, int flags);
 void *shim_dlmopen_slow(long ns, const char *file, int flags);
