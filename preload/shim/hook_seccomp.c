@@ -40,27 +40,37 @@
 #include "raw_syscall.h"
 #include "seccomp_eval.h"
 
-/* Copies len bytes of the program's memory at addr, or -1 (EFAULT). */
+/* Copies len bytes of the program's memory at addr: 0, -EFAULT (a bad
+ * pointer: the kernel will refuse the request too), or another -errno
+ * (an earlier filter forbids process_vm_readv: the filter cannot be
+ * read). */
 static int read_program(void *dst, const void *addr, size_t len)
 {
 	struct iovec local = { dst, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = shim_raw_syscall(SYS_process_vm_readv, getpid(), (long)&local,
-				 1, (long)&remote, 1, 0);
-	return n == (ssize_t)len ? 0 : -1;
+	ssize_t n = shim_raw_syscall(SYS_process_vm_readv, getpid(),
+				     (long)&local, 1, (long)&remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 && errno != EFAULT ? -errno : -EFAULT;
 }
 
-/* The filter of a SECCOMP_MODE_FILTER request, copied; 0 when the
- * request will fail anyway (no program, a bad pointer, too long). */
-static size_t copy_filter(const void *uprog, struct sock_filter *f)
+/* The filter of a SECCOMP_MODE_FILTER request, copied: its length, 0
+ * when the request will fail anyway (no program, a bad pointer, too
+ * long), -1 when it cannot be read. */
+static long copy_filter(const void *uprog, struct sock_filter *f)
 {
 	struct sock_fprog prog;
-	if (!uprog || read_program(&prog, uprog, sizeof(prog)) != 0)
+	if (!uprog)
 		return 0;
-	if (prog.len == 0 || prog.len > BPF_MAXINSNS || !prog.filter ||
-	    read_program(f, prog.filter, prog.len * sizeof(f[0])) != 0)
+	int rc = read_program(&prog, uprog, sizeof(prog));
+	if (rc == 0 && prog.len > 0 && prog.len <= BPF_MAXINSNS && prog.filter)
+		rc = read_program(f, prog.filter, prog.len * sizeof(f[0]));
+	else if (rc == 0)
 		return 0;
-	return prog.len;
+	if (rc == -EFAULT)
+		return 0;
+	return rc == 0 ? (long)prog.len : -1;
 }
 
 /* Whether the kernel would take a filter from this thread at all: it
@@ -80,40 +90,54 @@ static int may_install_filter(void)
 	return (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
 }
 
+/* Whether the recording must end before the filter uprog goes in: 0
+ * (it may go on, or the kernel will refuse the filter anyway), or 1 with
+ * *call the recorder's call the filter would not let through, or with
+ * *call NULL and *why what kept the filter from being checked. */
+static int filter_ends_recording(const void *uprog, const char **call,
+				 const char **why)
+{
+	*call = NULL;
+	*why = NULL;
+	if (!may_install_filter())
+		return 0;
+	/* Up to 32 KiB of filter: not on the program's stack. */
+	size_t len = BPF_MAXINSNS * sizeof(struct sock_filter);
+	struct sock_filter *f = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f == MAP_FAILED) {
+		*why = "there is no memory to check it";
+		return 1;
+	}
+	long n = copy_filter(uprog, f);
+	if (n < 0) {
+		*why = "it cannot be read (process_vm_readv is not allowed)";
+	} else if (n > 0) {
+		*call = shim_seccomp_forbidden(f, (size_t)n, shim_g.ring.fd);
+		if (!*call && shim_seccomp_forbids_fork(f, (size_t)n))
+			atomic_store_relaxed(&shim_g.no_fork_recording, 1);
+	}
+	munmap(f, len);
+	return *call || *why;
+}
+
 void shim_seccomp_before(const void *uprog, int strict)
 {
 	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
 		return;
-	const char *bad = NULL;
-	if (!strict) {
-		if (!may_install_filter())
-			return;
-		/* Up to 32 KiB of filter: not on the program's stack. */
-		size_t len = BPF_MAXINSNS * sizeof(struct sock_filter);
-		struct sock_filter *f = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (f == MAP_FAILED) {
-			bad = "(no memory to check the filter)";
-		} else {
-			size_t n = copy_filter(uprog, f);
-			if (n == 0) {
-				munmap(f, len);
-				return; /* the kernel refuses it: nothing changes */
-			}
-			bad = shim_seccomp_forbidden(f, n, shim_g.ring.fd);
-			if (!bad && shim_seccomp_forbids_fork(f, n))
-				atomic_store_relaxed(&shim_g.no_fork_recording, 1);
-			munmap(f, len);
-		}
-		if (!bad)
-			return;
-		shim_log("the program installs a seccomp filter that does not "
-			 "allow the recorder's ", bad, "; the recording ends here",
-			 NULL);
-	} else {
+	const char *call, *why;
+	if (strict)
 		shim_log("the program enters seccomp strict mode (read, write "
 			 "and exit only); the recording ends here", NULL);
-	}
+	else if (!filter_ends_recording(uprog, &call, &why))
+		return;
+	else if (call)
+		shim_log("the program installs a seccomp filter that does not "
+			 "allow the recorder's ", call, "; the recording ends "
+			 "here", NULL);
+	else
+		shim_log("the program installs a seccomp filter, and ", why,
+			 "; the recording ends here", NULL);
 	shim_finish(RCP_END_SANDBOX, 0, 0);
 	atomic_store_release(&shim_g.on, 0);
 	shim_signals_release();

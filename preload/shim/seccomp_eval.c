@@ -228,6 +228,11 @@ static const struct recorder_call calls[] = {
 	{ "close", SYS_close, { 3 }, 1 },
 	{ "write", SYS_write, { 3, 1, 1 }, 1 },
 	{ "read", SYS_read, { 3, 1, 1 }, 1 },
+	/* checking the next filter (hook_seccomp.c): failing calls end the
+	 * recording then, a killing one would kill */
+	{ "process_vm_readv", SYS_process_vm_readv, { 1, 1, 1, 1, 1, 0 }, 1 },
+	{ "prctl", SYS_prctl, { 39 /* PR_GET_NO_NEW_PRIVS */ }, 1 },
+	{ "capget", SYS_capget, { 1, 1 }, 1 },
 };
 
 /* What a forked child does to start its own recording (core.c,

@@ -10,7 +10,9 @@
 #     under the filter does not try to record (the previous build printed
 #     "cannot create ...: Function not implemented" and its report said
 #     truncated);
-#   - strict: strict mode (read, write, exit): the recording ends first.
+#   - strict: strict mode (read, write, exit): the recording ends first;
+#   - stacked: under a first filter that fails process_vm_readv the
+#     recording goes on, and ends before a second one it cannot read.
 # Bad filter pointers get EFAULT, as without the shim, and a filter the
 # kernel refuses (no privilege) changes nothing.
 . "$ROOT/tests/e2e/lib.sh"
@@ -55,6 +57,11 @@ run strict
 expect_eq "strict: stderr" "$(cat strict.prof.err)" \
 	"rcprof: the program enters seccomp strict mode (read, write and exit only); the recording ends here"
 ended_early strict 1
+
+run stacked
+expect_eq "stacked: stderr" "$(cat stacked.prof.err)" \
+	"rcprof: the program installs a seccomp filter, and it cannot be read (process_vm_readv is not allowed); the recording ends here"
+ended_early stacked 2
 
 run errno
 cmp -s errno.plain.err errno.prof.err ||

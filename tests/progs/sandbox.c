@@ -1,7 +1,7 @@
 /* sandbox.c - a program that confines itself with seccomp, as OpenSSH's
  * pre-auth child and man-db's helpers do.
  *
- * usage: sandbox kill|errno|strict
+ * usage: sandbox kill|errno|strict|stacked
  *   kill    prctl(PR_SET_SECCOMP) with a filter that lets through only
  *           what this program itself calls afterwards (read, write, the
  *           allocator's brk/mmap/munmap, exit) and kills on anything else
@@ -9,6 +9,7 @@
  *           creating files with ENOSYS (man-db's policy) and allows the
  *           rest; then forks a child that allocates and exits
  *   strict  seccomp strict mode: read, write and exit only
+ *   stacked a filter that fails process_vm_readv, then a second filter
  * Each allocates before and after entering the sandbox (one block leaked
  * on each side), prints what it did and exits with status 3.  Bad
  * requests come first: a filter at a bad address and a NULL one must fail
@@ -165,6 +166,31 @@ static int run_errno(void)
 	return 3;
 }
 
+/* Two filters: the first fails process_vm_readv (the recorder goes on
+ * under it: it reads the program's memory with it only to check the
+ * next filter), the second allows everything but cannot be checked. */
+static int run_stacked(void)
+{
+	struct sock_filter first[] = {
+		LOAD(NR_OFF),
+		ON(SYS_process_vm_readv, SECCOMP_RET_ERRNO | EPERM),
+		RET(SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter second[] = { RET(SECCOMP_RET_ALLOW) };
+	churn("before");
+	if (install(first, sizeof(first) / sizeof(first[0]), 0) != 0) {
+		perror("seccomp");
+		return 1;
+	}
+	churn("between");
+	if (install(second, 1, 0) != 0) {
+		perror("seccomp");
+		return 1;
+	}
+	churn("after");
+	return 3;
+}
+
 static int run_strict(void)
 {
 	churn("before");
@@ -189,6 +215,8 @@ int main(int argc, char **argv)
 		return run_errno();
 	if (!strcmp(mode, "strict"))
 		return run_strict();
-	fprintf(stderr, "usage: sandbox kill|errno|strict\n");
+	if (!strcmp(mode, "stacked"))
+		return run_stacked();
+	fprintf(stderr, "usage: sandbox kill|errno|strict|stacked\n");
 	return 2;
 }
