@@ -3,10 +3,13 @@
  * Filters go in through prctl(PR_SET_SECCOMP) (OpenSSH), interposed
  * here, or the seccomp system call, which glibc has no wrapper for:
  * libseccomp and most programs reach it with syscall(SYS_seccomp, ...),
- * which hook_syscall.c passes to shim_seccomp_before.  Before a filter is installed, seccomp_eval.c runs it on the
- * calls the recorder may still make:
- *   - all allowed: recording goes on under the filter;
- *   - one not allowed (KILL, TRAP, ERRNO, ...), or strict mode (read,
+ * which hook_syscall.c passes to shim_seccomp_before.  Before a filter is
+ * installed, seccomp_eval.c runs it on the calls the recorder may still
+ * make:
+ *   - all go through (or, for those the recorder copes without, fail
+ *     with an errno): recording goes on under the filter;
+ *   - one would not (KILL, TRAP, a tracer's or supervisor's decision, or
+ *     an errno for a call the recorder needs), or strict mode (read,
  *     write and exit only): the recording is ended first - the dump gets
  *     everything so far and an END record saying why - and the shim gives
  *     the fatal signals back, so that nothing of it runs under the filter;
