@@ -3,7 +3,8 @@
  * Layout of one report object:
  *   dump, truncated, summary{events, leaked_blocks, leaked_bytes,
  *   rc_objects, cycles, garbage_objects, unreleased_objects, errors,
- *   truncated}, process{...}, cycles[...], unreleased[...],
+ *   truncated; live_blocks, live_bytes, live_objects when the recording
+ *   ended before a seccomp sandbox}, process{...}, cycles[...], unreleased[...],
  *   suspect_sites[...], errors[...], leaks[...], findings[...],
  *   suppressed{blocks, bytes, builtin_blocks, cycles, cycle_objects,
  *   unreleased_groups, unreleased_objects, rules[...]}, baseline{...}
@@ -456,6 +457,11 @@ static void summary(struct jw *w, const struct rcp_summary *s)
 	KU(w, "unreleased_objects", s->unreleased_objects);
 	KU(w, "errors", s->errors);
 	KB(w, "truncated", s->truncated);
+	if (s->ended_live) {    /* END "sandbox": live, not leaked */
+		KU(w, "live_blocks", s->live_blocks);
+		KU(w, "live_bytes", s->live_bytes);
+		KU(w, "live_objects", s->live_objects);
+	}
 	jw_close(w, '}');
 }
 

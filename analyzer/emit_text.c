@@ -116,6 +116,13 @@ static void header(FILE *f, const struct rcp_report *r)
 			s->suppressed_builtin_blocks == s->suppressed_blocks ?
 			": the C library's own" : "");
 	fputc('\n', f);
+	if (s->ended_live)
+		fprintf(f, "  %" PRIu64 " heap %s (%" PRIu64 " bytes) and %" PRIu64
+			" held %s were live when the recording ended: not leaks,"
+			" the process ran on\n",
+			s->live_blocks, plural(s->live_blocks, "block", "blocks"),
+			s->live_bytes, s->live_objects,
+			plural(s->live_objects, "object", "objects"));
 	if (s->suppressed_cycles || s->suppressed_unreleased_groups)
 		fprintf(f, "  suppressed: %" PRIu64 " %s (%" PRIu64 " objects), %" PRIu64
 			" unreleased %s (%" PRIu64 " objects)\n",

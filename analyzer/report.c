@@ -581,6 +581,30 @@ static int build_findings(struct rcp_report *r)
 	return 0;
 }
 
+/* A recording that ended before a seccomp filter while the process ran
+ * on (END "sandbox"): its live blocks and held objects were in use, not
+ * leaked, and become counts instead of findings.  Garbage cycles stay:
+ * nothing can reach them again. */
+static void live_at_end(struct rcp_report *r)
+{
+	r->sum.ended_live = 1;
+	r->sum.live_blocks = r->sum.leaked_blocks;
+	r->sum.live_bytes = r->sum.leaked_bytes;
+	r->sum.live_objects = r->sum.unreleased_objects;
+	r->sum.leaked_blocks = r->sum.leaked_bytes = 0;
+	r->sum.unreleased_objects = 0;
+	for (size_t i = 0; i < r->nleaks; i++)
+		free(r->leaks[i].alloc.f);
+	free(r->leaks);
+	r->leaks = NULL;
+	r->nleaks = 0;
+	for (size_t i = 0; i < r->nunreleased; i++)
+		free(r->unreleased[i].alloc.f);
+	free(r->unreleased);
+	r->unreleased = NULL;
+	r->nunreleased = 0;
+}
+
 int rcp_report_build(struct rcp_report *r, struct rcp_analysis *a)
 {
 	struct rcp_report_opts o = { a->opt.user_supp, 0 };
@@ -596,10 +620,8 @@ int rcp_report_build_opts(struct rcp_report *r, struct rcp_analysis *a,
 	memset(r, 0, sizeof(*r));
 	r->a = a;
 	r->sum.events = a->events;
-	/* A recording ended before a seccomp filter stopped while the
-	 * process ran on: what it held then is not known to leak. */
-	r->sum.truncated = a->dump.truncated ||
-			   (a->dump.has_end && a->dump.end.how == RCP_END_SANDBOX);
+	int sandbox = a->dump.has_end && a->dump.end.how == RCP_END_SANDBOX;
+	r->sum.truncated = a->dump.truncated || sandbox;
 	if (res) {
 		r->sum.rc_objects = res->rc_objects;
 		r->sum.cycles = res->ncycles;
@@ -615,6 +637,8 @@ int rcp_report_build_opts(struct rcp_report *r, struct rcp_analysis *a,
 		rc = build_rc(r, a);
 	if (!rc && o->user)
 		suppress_rc(r, o->user);
+	if (!rc && sandbox)
+		live_at_end(r);
 	if (!rc)
 		rc = build_findings(r);
 	if (rc)

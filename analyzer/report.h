@@ -96,6 +96,10 @@ struct rcp_summary {
 							   library's rules */
 	uint64_t suppressed_cycles, suppressed_cycle_objects;
 	uint64_t suppressed_unreleased_groups, suppressed_unreleased_objects;
+	/* The recording ended while the process ran on (END "sandbox"):
+	 * blocks and objects live then, which are not leaks. */
+	int ended_live;
+	uint64_t live_blocks, live_bytes, live_objects;
 };
 
 enum rcp_fkind { RCP_F_CYCLE, RCP_F_UNRELEASED, RCP_F_ERROR, RCP_F_LEAK, RCP_F__COUNT };

@@ -32,10 +32,11 @@ run() {
 		{ diff "$1.plain.out" "$1.prof.out"; fail "$1: stdout differs"; }
 }
 
-# ended_early MODE LEAKS: one dump, END "sandbox" (6), read as truncated,
-# the leaks made before the sandbox found (kill: one more after a request
-# the kernel refused for want of privilege, which must not end the
-# recording) and nothing after it recorded.
+# ended_early MODE LIVE: one dump, END "sandbox" (6), read as truncated;
+# the blocks kept before the sandbox are live when the recording ended,
+# not leaks (kill: one more after a request the kernel refused for want
+# of privilege, which must not end the recording), nothing after it is
+# recorded, and --fail-on leaks does not fire.
 ended_early() {
 	d=$(one_dump "$1")
 	expect_eq "$1: END how" "$(wfield "$d" 'd["ends"][-1]["how"]')" 6
@@ -44,8 +45,13 @@ ended_early() {
 	"$BUILD/rcprof-report" "$d" > "$d.txt" 2>&1
 	grep -q 'ended by sandbox: the recording ended when the program entered a seccomp sandbox' \
 		"$d.txt" || fail "$1: $(head -5 "$d.txt")"
-	expect_eq "$1: leaked blocks (those before)" \
-		"$(json_get "$d.json" summary.leaked_blocks)" "$2"
+	grep -q "^  $2 heap blocks\{0,1\} (.* bytes) and 0 held objects were live when the recording ended" \
+		"$d.txt" || fail "$1: $(sed -n '/^summary/,/^$/p' "$d.txt")"
+	expect_eq "$1: live blocks (those before)" \
+		"$(json_get "$d.json" summary.live_blocks)" "$2"
+	expect_eq "$1: leaked blocks" "$(json_get "$d.json" summary.leaked_blocks)" 0
+	"$BUILD/rcprof-report" -q --fail-on leaks "$d" > /dev/null 2>&1
+	expect_eq "$1: --fail-on leaks" $? 0
 }
 
 run kill
