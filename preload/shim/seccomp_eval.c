@@ -173,8 +173,9 @@ int shim_seccomp_allows(const struct sock_filter *f, size_t n,
 
 #ifdef SHIM_AUDIT_ARCH
 /* A call the recorder may make once the filter is in, with arguments as
- * the recorder passes them (FD: the dump's descriptor). */
-#define FD (~0ull)
+ * the recorder passes them (FD: the dump's descriptor; a value no real
+ * argument here has - an anonymous mmap's fd is ~0, -1). */
+#define FD 0xfdfdfdfdfdfdfdfdull
 struct recorder_call {
 	const char *name;
 	long nr;

@@ -131,6 +131,23 @@ START_TEST(test_arguments_scratch_and_actions)
 }
 END_TEST
 
+/* Only the calls on the dump take its descriptor: an anonymous mmap is
+ * run with fd -1, so a filter that kills on file mappings lets the
+ * recorder's own mappings through. */
+START_TEST(test_dump_descriptor_only_on_dump_calls)
+{
+	struct sock_filter f[] = {
+		LOAD(NR_OFF),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 2),
+		LOAD(ARG_LO(4)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 1),
+		RET(SECCOMP_RET_ALLOW),
+		RET(SECCOMP_RET_KILL_PROCESS),
+	};
+	ck_assert_ptr_null(shim_seccomp_forbidden(f, N(f), 600));
+}
+END_TEST
+
 /* What the kernel would refuse, or a filter that never returns: "not
  * allowed", so the recording ends rather than guessing. */
 START_TEST(test_invalid_filters)
@@ -180,6 +197,7 @@ Suite *seccomp_suite(void)
 	tcase_add_test(tc, test_errno_for_creation);
 	tcase_add_test(tc, test_arguments_scratch_and_actions);
 	tcase_add_test(tc, test_invalid_filters);
+	tcase_add_test(tc, test_dump_descriptor_only_on_dump_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }
