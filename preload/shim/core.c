@@ -358,19 +358,27 @@ void shim_fork_prepare(void)
 	shim_g.fork_tid = shim_tls.tid ? shim_tls.tid : (uint32_t)gettid();
 }
 
-/* A child that shares the parent's descriptor table (clone with
- * CLONE_FILES but not CLONE_VM): it must not close the parent's dump, nor
- * write into the parent's ring.  It lets go of its copy of the ring's
- * mapping and records nothing. */
-void shim_fork_child_unrecorded(void)
+/* In a forked child: let go of the parent's ring (shared with the
+ * parent) and stop recording; the dump's descriptor is closed unless the
+ * child shares the parent's descriptor table. */
+static void leave_parent_ring(int close_dump)
 {
-	if (!atomic_load_relaxed(&shim_g.on))
-		return;
 	struct shim_ring *r = &shim_g.ring;
 	munmap(r->map, r->map_len);
+	if (close_dump)
+		shim_fd_close(r->fd);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	atomic_store_relaxed(&shim_g.on, 0);
+}
+
+/* A child that shares the parent's descriptor table (clone with
+ * CLONE_FILES but not CLONE_VM): it must not close the parent's dump, nor
+ * write into the parent's ring.  It records nothing. */
+void shim_fork_child_unrecorded(void)
+{
+	if (atomic_load_relaxed(&shim_g.on))
+		leave_parent_ring(0);
 }
 
 void shim_fork_child(void)
@@ -387,12 +395,7 @@ void shim_fork_child(void)
 	static char parent_path[SHIM_PATH_MAX];
 	uint32_t ppid = (uint32_t)shim_g.pid;
 	memcpy(parent_path, shim_g.dump_path, sizeof(parent_path));
-	/* The parent's ring is shared with the parent: let go of it. */
-	struct shim_ring *r = &shim_g.ring;
-	munmap(r->map, r->map_len);
-	shim_fd_close(r->fd);
-	memset(r, 0, sizeof(*r));
-	atomic_store_relaxed(&shim_g.on, 0);
+	leave_parent_ring(1);
 	t->tid = (uint32_t)gettid();
 	t->parent_tid = shim_g.fork_tid;
 	t->started = 0;

@@ -88,24 +88,28 @@ SHIM_EXPORT int pipe(int fds[2])
 	return rc;
 }
 
+/* A close of fd: 1 when it is one of ours and the program's close must
+ * leave it open; else 0, and fd is no longer ours if it was (the shim
+ * itself closes it). */
+static int keeps_own(int fd)
+{
+	if (shim_likely(!shim_fd_is_own(fd)))
+		return 0;
+	if (!inside_shim())
+		return 1;
+	shim_fd_disown(fd);
+	return 0;
+}
+
 SHIM_EXPORT int close(int fd)
 {
-	if (shim_unlikely(shim_fd_is_own(fd))) {
-		if (!inside_shim())
-			return 0;
-		shim_fd_disown(fd);
-	}
-	return __close(fd);
+	return keeps_own(fd) ? 0 : __close(fd);
 }
 
 int shim_close_syscall(int fd)
 {
-	if (shim_unlikely(shim_fd_is_own(fd))) {
-		if (!inside_shim())
-			return 0;
-		shim_fd_disown(fd);
-	}
-	return (int)shim_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+	return keeps_own(fd) ? 0 :
+	       (int)shim_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 static int sys_close_range(unsigned first, unsigned last, int flags)

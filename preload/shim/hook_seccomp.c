@@ -67,13 +67,14 @@ static long copy_filter(const void *uprog, struct sock_filter *f)
 	if (!uprog)
 		return 0;
 	int rc = read_program(&prog, uprog, sizeof(prog));
-	if (rc == 0 && prog.len > 0 && prog.len <= BPF_MAXINSNS && prog.filter)
+	if (rc == 0) {
+		if (prog.len == 0 || prog.len > BPF_MAXINSNS || !prog.filter)
+			return 0;
 		rc = read_program(f, prog.filter, prog.len * sizeof(f[0]));
-	else if (rc == 0)
-		return 0;
+	}
 	if (rc == -EFAULT)
 		return 0;
-	return rc == 0 ? (long)prog.len : -1;
+	return rc ? -1 : (long)prog.len;
 }
 
 /* Whether the kernel would take a filter from this thread at all: it
@@ -128,12 +129,13 @@ void shim_seccomp_before(const void *uprog, int strict)
 {
 	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
 		return;
+	int saved = errno;      /* the program's call sets it, not ours */
 	const char *call, *why;
 	if (strict)
 		shim_log("the program enters seccomp strict mode (read, write "
 			 "and exit only); the recording ends here", NULL);
 	else if (!filter_ends_recording(uprog, &call, &why))
-		return;
+		goto out;
 	else if (call)
 		shim_log("the program installs a seccomp filter that does not "
 			 "allow the recorder's ", call, "; the recording ends "
@@ -144,6 +146,8 @@ void shim_seccomp_before(const void *uprog, int strict)
 	shim_finish(RCP_END_SANDBOX, 0, 0);
 	atomic_store_release(&shim_g.on, 0);
 	shim_signals_release();
+out:
+	errno = saved;
 }
 
 SHIM_EXPORT int prctl(int option, ...)
@@ -156,11 +160,8 @@ SHIM_EXPORT int prctl(int option, ...)
 	unsigned long a5 = va_arg(ap, unsigned long);
 	va_end(ap);
 	if (option == PR_SET_SECCOMP &&
-	    (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER)) {
-		int e = errno;
+	    (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER))
 		shim_seccomp_before((const void *)a3, a2 == SECCOMP_MODE_STRICT);
-		errno = e;
-	}
 	return (int)shim_raw_syscall(SYS_prctl, option, (long)a2, (long)a3,
 				 (long)a4, (long)a5, 0);
 }

@@ -67,11 +67,8 @@ SHIM_EXPORT long syscall(long nr, ...)
 		/* Strict mode takes no flags and no argument: anything else
 		 * is EINVAL, which libseccomp's probes of the API rely on. */
 		int strict = a == SECCOMP_SET_MODE_STRICT && b == 0 && c == 0;
-		if (strict || a == SECCOMP_SET_MODE_FILTER) {
-			int saved = errno;
+		if (strict || a == SECCOMP_SET_MODE_FILTER)
 			shim_seccomp_before((const void *)c, strict);
-			errno = saved;
-		}
 		break;
 	}
 	case SYS_close:

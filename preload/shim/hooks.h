@@ -20,7 +20,7 @@ void shim_signals_fork_child(void);
 void shim_signals_release(void);
 /* hook_seccomp.c: before a seccomp filter (strict mode: strict set) goes
  * in; ends the recording, or keeps children from recording, as the
- * filter requires. */
+ * filter requires.  errno kept. */
 void shim_seccomp_before(const void *uprog, int strict);
 /* hook_fd.c: close(fd) as the system call (no cancellation point), with
  * the recorder's descriptors passed by as close() does. */
