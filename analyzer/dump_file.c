@@ -3,7 +3,10 @@
  * Invariants
  *   - A record is used only when its header and its whole payload lie inside
  *     the file and its length is at most RCP_RECORD_MAX; the first record
- *     that fails this ends the valid part (warning, truncated = true).
+ *     that fails this ends the valid part (warning, truncated = true) -
+ *     except a record cut short by the end of the file after END, which
+ *     a thread still running when the process ended was writing: it is
+ *     skipped quietly (cut_after_end), the recording being complete.
  *   - A known record whose payload is inconsistent with its own length
  *     (e.g. exe_len larger than the payload) is skipped with a warning: its
  *     length was checked, so the records after it are still found.
@@ -176,7 +179,7 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 		if (off == d->size)
 			break;
 		if (d->size - off < sizeof(rh))
-			goto damaged;
+			goto cut;
 		size_t nhead = d->size - off < HEAD_MAX ? (size_t)(d->size - off) : HEAD_MAX;
 		if (read_head(d, off, head, nhead) != 0) {
 			rcp_warn(diag, "%s: cannot read at offset %llu: %s", d->path,
@@ -184,9 +187,10 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 			goto damaged;
 		}
 		memcpy(&rh, head, sizeof(rh));
-		if (rh.length > RCP_RECORD_MAX ||
-		    rh.length > d->size - off - sizeof(rh))
+		if (rh.length > RCP_RECORD_MAX)
 			goto damaged;
+		if (rh.length > d->size - off - sizeof(rh))
+			goto cut;
 		const uint8_t *p = d->map + off + sizeof(rh);
 		switch (rh.type) {
 		case RCP_REC_PROCESS:
@@ -223,6 +227,19 @@ static int parse(struct rcp_dump *d, struct rcp_diag *diag, char *err,
 	if (!d->has_process)
 		rcp_warn(diag, "%s: no PROCESS record", d->path);
 	return 0;
+cut:
+	if (d->has_end) {
+		/* The file ends inside a record written after END: a drain of
+		 * a thread that was still running when the process ended (a
+		 * write is cut short by exit_group or a fatal signal).  The
+		 * recording is complete up to END, whose counts are checked,
+		 * so this is not a truncation: the cut record is skipped. */
+		d->truncated_at = off;
+		d->cut_after_end = d->size - off;
+		if (!d->has_process)
+			rcp_warn(diag, "%s: no PROCESS record", d->path);
+		return 0;
+	}
 damaged:
 	d->truncated = 1;
 	d->truncated_at = off;

@@ -62,6 +62,7 @@ struct rcp_dump {
 
 	int truncated;              /* no END, damaged, or the ring held data */
 	uint64_t truncated_at;      /* offset where the valid part ends */
+	uint64_t cut_after_end;     /* bytes of a record after END cut short */
 	int ring_had_data;
 };
 

@@ -527,6 +527,7 @@ static void process(struct jw *w, const struct rcp_analysis *a)
 	KU(w, "last_ts", a->last_ts);
 	KB(w, "ring_had_data", d->ring_had_data);
 	KU(w, "valid_bytes", d->truncated_at);
+	KU(w, "cut_after_end", d->cut_after_end);
 	jw_close(w, '}');
 }
 

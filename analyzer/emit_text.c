@@ -83,8 +83,12 @@ static void header(FILE *f, const struct rcp_report *r)
 	fputc('\n', f);
 	if (d->has_end) {
 		fprintf(f, "  ended by %s", rcp_end_how_name(d->end.how));
-		if (d->end.how == RCP_END_SIGNAL)
+		if (d->end.how == RCP_END_SIGNAL) {
 			fprintf(f, " %d", d->end.status);
+			const char *abbrev = sigabbrev_np(d->end.status);
+			if (abbrev)
+				fprintf(f, " (SIG%s)", abbrev);
+		}
 		else if (d->end.how == RCP_END_EXIT || d->end.how == RCP_END__EXIT)
 			fprintf(f, " (status %d)", d->end.status);
 		else if (d->end.how == RCP_END_SANDBOX)

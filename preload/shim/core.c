@@ -297,7 +297,8 @@ int shim_start(void)
 /* The full drain: sealed slots, the committed part of every owned slot,
  * then END.  After it, every event is drained as soon as it is written
  * (ring.finalized), and the ring file is gone: the dump alone is the
- * recording.  If the drain flag cannot be had (this thread holds it: we
+ * recording (after a fatal signal's END nothing more is recorded: the
+ * process is about to die).  If the drain flag cannot be had (this thread holds it: we
  * are a signal handler that interrupted a drain), the ring file stays for
  * the reader. */
 void shim_finish(int how, int status, int in_signal)
@@ -316,16 +317,33 @@ void shim_finish(int how, int status, int in_signal)
 	struct shim_ring *r = &shim_g.ring;
 	uint64_t timeout = in_signal ? 2000000000ull : 30000000000ull;
 	if (shim_ring_lock(r, timeout) == 0) {
-		shim_ring_drain_sealed_locked(r);
-		shim_ring_copy_owned_locked(r);
+		/* The counts first: other threads may still be recording (a
+		 * fatal signal, exit with threads running), and END must not
+		 * count an event the dump does not hold.  Every event counted
+		 * now is committed in a slot that is SEALED (and stays so:
+		 * only we drain) or OWNED (its committed prefix, copied below,
+		 * holds it).  The second drain takes the slots sealed while we
+		 * copied; a prefix copied twice is deduplicated by the reader
+		 * (it keeps the longest copy of a chunk). */
 		struct rcp_rec_end e;
 		memset(&e, 0, sizeof(e));
+		shim_ring_counts(r, e.counts);
+		shim_ring_drain_sealed_locked(r);
+		shim_ring_copy_owned_locked(r);
+		shim_ring_drain_sealed_locked(r);
 		e.how = (uint32_t)how;
 		e.status = status;
 		e.ts = shim_now_real();
-		shim_ring_counts(r, e.counts);
 		struct iovec part = { &e, sizeof(e) };
 		int rc = shim_ring_write_record_locked(r, RCP_REC_END, &part, 1);
+		/* A fatal signal: the process dies as soon as the handler
+		 * returns, while other threads run on until then.  They stop
+		 * recording here (a drain they started after END would be cut
+		 * short by the death, see shim_ev_commit_slow). */
+		if (in_signal) {
+			atomic_store_relaxed(&r->finalized, SHIM_RING_CLOSED);
+			atomic_store_release(&shim_g.on, 0);
+		}
 		shim_ring_unlock(r);
 		shim_ring_try_drain(r);
 		if (rc == 0 && !shim_g.ring_unlinked) {
@@ -334,7 +352,8 @@ void shim_finish(int how, int status, int in_signal)
 			shim_g.ring_unlinked = 1;
 		}
 	}
-	atomic_store_relaxed(&r->finalized, 1);
+	uint32_t open = SHIM_RING_OPEN;
+	atomic_cas_relaxed(&r->finalized, &open, SHIM_RING_FINAL);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (!in_signal)
 		shim_sc_report(t);
@@ -349,7 +368,7 @@ void shim_exec_failed(void)
 	 * from now on loses the undrained part; or, where it could not be
 	 * removed, it is the crash's record again. */
 	shim_ring_mark_done(&shim_g.ring, 0);
-	atomic_store_relaxed(&shim_g.ring.finalized, 0);
+	atomic_store_relaxed(&shim_g.ring.finalized, SHIM_RING_OPEN);
 }
 
 void shim_fork_prepare(void)

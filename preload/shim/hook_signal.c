@@ -1,12 +1,22 @@
 /* hook_signal.c - dying by a fatal signal without losing the recording,
  * and without the program noticing.
  *
- * For SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP and SIGSYS whose
- * disposition is SIG_DFL at start-up (never SIGINT/SIGTERM, never a signal
- * the program already handles) we install a handler that records SIGNAL,
- * does the full drain with END(SIGNAL), puts the program's SIG_DFL back
- * and re-sends the signal to this thread: when the handler returns the
- * process dies by the same signal, with the same core dump behaviour.
+ * For every signal whose default action ends the process (the crashes
+ * SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGQUIT,
+ * SIGXCPU, SIGXFSZ; the terminations SIGHUP, SIGINT, SIGPIPE, SIGALRM,
+ * SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF, SIGSTKFLT, SIGIO,
+ * SIGPWR) whose disposition is SIG_DFL at start-up (never a signal the
+ * program already handles or ignores) we install a handler that records
+ * SIGNAL, does the full drain with END(SIGNAL), puts the program's
+ * SIG_DFL back and re-sends the signal to this thread: when the handler
+ * returns the process dies by the same signal, with the same core dump
+ * behaviour.  The terminations matter as much as the crashes: a server
+ * stopped with Ctrl-C or `kill`, a test killed by `timeout`, a writer at
+ * the head of `| head` killed by SIGPIPE would otherwise leave a ring
+ * file and a report that says only "truncated".  Not taken: the
+ * real-time signals (glibc keeps two of the range for itself and a
+ * program killed by one is rare), and the signals whose default is to
+ * stop, continue or be ignored.
  *
  * The program must not see that handler, so sigaction, signal (with its
  * aliases bsd_signal and ssignal), siginterrupt and the System V
@@ -62,7 +72,10 @@ extern int __sigaction(int sig, const struct sigaction *act,
 		       struct sigaction *old);
 
 static const int fatal_signals[] = {
-	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGQUIT,
+	SIGXCPU, SIGXFSZ,
+	SIGHUP, SIGINT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,
+	SIGVTALRM, SIGPROF, SIGSTKFLT, SIGIO, SIGPWR,
 };
 #define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
 
@@ -171,11 +184,10 @@ static void give_back(int sig)
 	state_unlock(s, &saved);
 }
 
-static void on_fatal(int sig, siginfo_t *si, void *uc)
+/* Record the signal, complete the dump, and die by sig: in its handler,
+ * or where a deferred signal is let go (see on_fatal). */
+static void die_recorded(int sig)
 {
-	(void)si;
-	(void)uc;
-	int saved = errno;
 	if (recording()) {
 		struct shim_thread *t = &shim_tls;
 		int lvl = shim_enter(t);
@@ -185,9 +197,44 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 		shim_finish(RCP_END_SIGNAL, sig, 1);
 	}
 	give_back(sig);
-	/* Pending until we return (sig is blocked in its handler); a fault
-	 * would also repeat, but SIGTRAP/SIGSYS or kill() would not. */
+	/* In the handler: pending until it returns (sig is blocked in its
+	 * handler); a fault would also repeat, but SIGTRAP/SIGSYS or kill()
+	 * would not.  Deferred: delivered at once, to the default action. */
 	syscall(SYS_tgkill, getpid(), gettid(), sig);
+}
+
+/* A signal that interrupted this thread anywhere, rather than one raised
+ * by the instruction it stopped at: sent by a process (kill, tgkill,
+ * sigqueue, raise) or a terminating signal of the kernel's (a timer, a
+ * limit).  Faults would repeat, so they are never deferred. */
+static int asynchronous(int sig, const siginfo_t *si)
+{
+	switch (sig) {
+	case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
+	case SIGSYS:
+		return si && si->si_code <= 0;
+	default:
+		return 1;
+	}
+}
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int saved = errno;
+	/* This thread may hold the drain flag: END could not be written
+	 * (the drain we interrupted is half done, and waiting for it would
+	 * wait for ourselves), so the ring file would stay and the report
+	 * say "truncated".  A signal that is not a fault can wait for that
+	 * drain: the thread runs on into it, and the signal is let go as
+	 * soon as the flag is given back (ring.c), within microseconds. */
+	if (shim_drain_held && recording() && asynchronous(sig, si)) {
+		shim_deferred_run = die_recorded;
+		shim_deferred_sig = sig;
+		errno = saved;
+		return;
+	}
+	die_recorded(sig);
 	errno = saved;
 }
 

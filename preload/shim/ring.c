@@ -198,6 +198,33 @@ void shim_ring_seal(struct shim_ring *r, struct rcp_ring_slot *s)
 	atomic_add_seq_cst(&r->pending, 1);
 }
 
+/* Nonzero while this thread may hold a drain flag: raised before the
+ * exchange that takes it, lowered after the store that gives it back (or
+ * after failing to take it), so it also covers the instants when the
+ * flag is ours but drain_owner does not say so yet.  A signal handler
+ * that finds it raised may have interrupted this thread's own drain,
+ * which it can neither wait for nor finish: hook_signal.c then defers a
+ * terminating signal to the moment the flag is given back. */
+__thread int shim_drain_held;
+__thread int shim_deferred_sig;
+void (*shim_deferred_run)(int sig);
+
+static void hold(void)
+{
+	shim_drain_held++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void unhold(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (--shim_drain_held == 0 && shim_unlikely(shim_deferred_sig)) {
+		int sig = shim_deferred_sig;
+		shim_deferred_sig = 0;
+		shim_deferred_run(sig);
+	}
+}
+
 int shim_ring_lock(struct shim_ring *r, uint64_t timeout_ns)
 {
 	uint32_t me = self_tid();
@@ -206,9 +233,12 @@ int shim_ring_lock(struct shim_ring *r, uint64_t timeout_ns)
 		return -EDEADLK;
 	unsigned spins = 0;
 	uint64_t t0 = timeout_ns ? shim_now_real() : 0;
+	hold();
 	while (atomic_exchange_seq_cst(&r->drain_flag, 1) != 0) {
-		if (timeout_ns && shim_now_real() - t0 > timeout_ns)
+		if (timeout_ns && shim_now_real() - t0 > timeout_ns) {
+			unhold();
 			return -ETIMEDOUT;
+		}
 		backoff(&spins);
 	}
 	atomic_store_relaxed(&r->drain_owner, me);
@@ -221,14 +251,18 @@ void shim_ring_unlock(struct shim_ring *r)
 	/* U1: pairs with the seq_cst exchange of the next holder and with
 	 * P3 (see the protocol). */
 	atomic_store_seq_cst(&r->drain_flag, 0);
+	unhold();
 }
 
 void shim_ring_try_drain(struct shim_ring *r)
 {
 	/* Bounded: pending is only a hint, a stuck count must not spin. */
 	for (int round = 0; round < 64; round++) {
-		if (atomic_exchange_seq_cst(&r->drain_flag, 1) != 0)
+		hold();
+		if (atomic_exchange_seq_cst(&r->drain_flag, 1) != 0) {
+			unhold();
 			return;         /* the holder will see our seal (U2) */
+		}
 		atomic_store_relaxed(&r->drain_owner, self_tid());
 		shim_ring_drain_sealed_locked(r);
 		shim_ring_unlock(r);

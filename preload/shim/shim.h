@@ -370,6 +370,13 @@ int shim_dump_write_parent(int fd, uint32_t parent_pid, uint64_t fork_ts,
 			   const char *parent_path);
 
 /* ---- ring.c: the shared slot ring (protocol at the top of ring.c) ----- */
+/* shim_ring.finalized: chunks drained when full (OPEN); after END, every
+ * event sealed and drained as soon as it is committed (FINAL: destructors
+ * and atexit handlers that run after ours); after a fatal signal's END,
+ * nothing drained any more (CLOSED: the process is about to die, and a
+ * drain another thread started would be cut short by the death). */
+enum { SHIM_RING_OPEN = 0, SHIM_RING_FINAL = 1, SHIM_RING_CLOSED = 2 };
+
 struct shim_ring {
 	uint8_t *map;             /* the ring file mapping */
 	size_t map_len;
@@ -378,7 +385,7 @@ struct shim_ring {
 	dev_t dev;                /* identity of fd, checked before writing */
 	ino_t ino;
 	int broken;               /* a write failed: drop instead of writing */
-	int finalized;            /* relaxed: seal+drain after every event */
+	uint32_t finalized;       /* relaxed: SHIM_RING_OPEN, FINAL, CLOSED */
 	uint32_t drain_flag;      /* 1 while someone drains (seq_cst xchg) */
 	uint32_t drain_owner;     /* tid of the holder, for self-detection */
 	int64_t pending;          /* SEALED slots not yet drained */
@@ -426,6 +433,11 @@ void shim_ring_try_drain(struct shim_ring *r);
 /* Take the drain flag: 0, -EDEADLK (this thread holds it: a signal
  * interrupted the drain) or -ETIMEDOUT (timeout_ns > 0 only). */
 int shim_ring_lock(struct shim_ring *r, uint64_t timeout_ns);
+/* This thread may hold a drain flag (see ring.c); a signal deferred
+ * until it gives the flag back, and what then runs it. */
+extern __thread int shim_drain_held;
+extern __thread int shim_deferred_sig;
+extern void (*shim_deferred_run)(int sig);
 void shim_ring_unlock(struct shim_ring *r);
 void shim_ring_drain_sealed_locked(struct shim_ring *r);
 void shim_ring_copy_owned_locked(struct shim_ring *r);

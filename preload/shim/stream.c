@@ -125,7 +125,11 @@ void shim_ev_commit_slow(struct shim_ring *r, struct shim_stream *s)
 		/* P1, as in shim_ev_commit */
 		atomic_store_release(&s->slot->committed, (uint64_t)s->pos);
 		shim_count_event(s);
-		if (s->flush_each || atomic_load_relaxed(&r->finalized))
+		/* Not once the ring is closed (a fatal signal's END): the
+		 * event stays in the slot, which nobody drains any more. */
+		uint32_t fin = atomic_load_relaxed(&r->finalized);
+		if ((s->flush_each && fin != SHIM_RING_CLOSED) ||
+		    fin == SHIM_RING_FINAL)
 			shim_stream_seal(r, s);
 	}
 	errno = e;

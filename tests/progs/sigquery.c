@@ -1,7 +1,10 @@
 /* sigquery.c - what the program sees of the fatal signals' dispositions.
  * usage: sigquery [crash | crash-sysv]
  *
- * Prints, for SIGSEGV SIGBUS SIGABRT SIGFPE SIGILL SIGTRAP SIGSYS, the
+ * Prints, for the signals whose default ends the process (SIGSEGV,
+ * SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGQUIT, SIGXCPU,
+ * SIGXFSZ, SIGHUP, SIGINT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGVTALRM,
+ * SIGPROF, SIGSTKFLT, SIGIO, SIGPWR; SIGUSR2 is the program's own), the
  * disposition as sigaction() and signal() report it, then installs and
  * removes a SIGSEGV handler of its own and prints what it reads back at
  * each step.  The output must be the same with and without the profiler
@@ -25,7 +28,11 @@ static const struct {
 } fatal[] = {
 	{ SIGSEGV, "SEGV" }, { SIGBUS, "BUS" }, { SIGABRT, "ABRT" },
 	{ SIGFPE, "FPE" }, { SIGILL, "ILL" }, { SIGTRAP, "TRAP" },
-	{ SIGSYS, "SYS" },
+	{ SIGSYS, "SYS" }, { SIGQUIT, "QUIT" }, { SIGXCPU, "XCPU" },
+	{ SIGXFSZ, "XFSZ" }, { SIGHUP, "HUP" }, { SIGINT, "INT" },
+	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
+	{ SIGUSR1, "USR1" }, { SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" },
+	{ SIGSTKFLT, "STKFLT" }, { SIGIO, "IO" }, { SIGPWR, "PWR" },
 };
 
 static void (*glibc_restorer)(void);

@@ -191,6 +191,52 @@ START_TEST(test_bad_record_length)
 }
 END_TEST
 
+/* A record after END that the file's end cuts short (a thread still
+ * draining when exit_group or a fatal signal ended the process) is
+ * skipped without a warning: the recording is complete up to END.  An
+ * absurd length after END is still damage. */
+START_TEST(test_cut_after_end)
+{
+	struct dg g;
+	small_dump(&g, 1);
+	size_t at_end = g.len;
+	struct dgc c;
+	dgc_begin(&c, 4243, 0, 2001);
+	dgc_malloc(&c, 2002, 0x40000, 8, 0);
+	dgc_free(&c, 2003, 0x40000);
+	dg_chunk(&g, &c);
+	for (size_t len = at_end + 1; len < g.len; len++) {
+		struct rcp_analysis a;
+		uint8_t *copy;
+		ck_assert_int_eq(au_analyze(&a, g.buf, len, &copy), 0);
+		ck_assert_int_eq(a.dump.truncated, 0);
+		ck_assert_uint_eq(a.dump.truncated_at, at_end);
+		ck_assert_uint_eq(a.dump.cut_after_end, len - at_end);
+		ck_assert_uint_eq(a.events, 11);
+		ck_assert_uint_eq(a.diag.nwarnings, 0);
+		rcp_analysis_free(&a);
+		free(copy);
+	}
+	struct rcp_analysis a;
+	uint8_t *copy;
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_uint_eq(a.events, 13);
+	ck_assert_uint_eq(a.dump.cut_after_end, 0);
+	rcp_analysis_free(&a);
+	free(copy);
+
+	struct rcp_record_header rh = { 99, RCP_RECORD_MAX + 1 };
+	g.len = at_end;
+	dg_put(&g, &rh, sizeof(rh));
+	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
+	ck_assert_int_eq(a.dump.truncated, 1);
+	ck_assert_uint_ge(a.diag.nwarnings, 1);
+	rcp_analysis_free(&a);
+	free(copy);
+	dg_free(&g);
+}
+END_TEST
+
 /* Unknown record types are skipped by their length. */
 START_TEST(test_unknown_record_skipped)
 {
@@ -631,6 +677,7 @@ Suite *dump_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_valid_dump);
 	tcase_add_test(tc, test_truncated_every_offset);
+	tcase_add_test(tc, test_cut_after_end);
 	tcase_add_test(tc, test_bit_flips);
 	tcase_add_test(tc, test_bad_magic_and_version);
 	tcase_add_test(tc, test_missing_file);

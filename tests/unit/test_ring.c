@@ -275,7 +275,7 @@ START_TEST(test_finalized_drains_each_event)
 	fx_open(&fx, 1);
 	struct shim_stream *s = calloc(1, sizeof(*s));
 	shim_stream_init(s, 9, 0);
-	fx.r.finalized = 1;
+	fx.r.finalized = SHIM_RING_FINAL;
 	for (int i = 0; i < 5; i++)
 		put_value(&fx.r, s, 1, (uint64_t)i);
 	struct rb_dump d;
@@ -283,6 +283,26 @@ START_TEST(test_finalized_drains_each_event)
 	ck_assert_uint_eq(d.nrecords[RCP_REC_CHUNK], 5);
 	struct rb_expect e = { 0, 0, 0 };
 	ck_assert_int_eq(rb_walk_values(&d, 9, 0, rb_check_next, &e), 5);
+	rb_free(&d);
+	free(s);
+}
+END_TEST
+
+/* closed (a fatal signal's END): events stay in their slot, none is
+ * written to the dump, where a drain would be cut short by the death. */
+START_TEST(test_closed_drains_nothing)
+{
+	struct fixture fx;
+	fx_open(&fx, 1);
+	struct shim_stream *s = calloc(1, sizeof(*s));
+	shim_stream_init(s, 9, 0);
+	put_value(&fx.r, s, 1, 0);
+	fx.r.finalized = SHIM_RING_CLOSED;
+	for (int i = 1; i < 5; i++)
+		put_value(&fx.r, s, 1, (uint64_t)i);
+	struct rb_dump d;
+	fx_close(&fx, &d);
+	ck_assert_uint_eq(d.nrecords[RCP_REC_CHUNK], 0);
 	rb_free(&d);
 	free(s);
 }
@@ -300,6 +320,7 @@ Suite *ring_suite(void)
 	tcase_add_test(tc, test_partial_then_full);
 	tcase_add_test(tc, test_lock_self_detect);
 	tcase_add_test(tc, test_finalized_drains_each_event);
+	tcase_add_test(tc, test_closed_drains_nothing);
 	tcase_add_test(tc, test_short_run_touches_one_slot);
 	suite_add_tcase(s, tc);
 	return s;
