@@ -25,6 +25,12 @@ struct node {
 	unsigned long n;
 };
 
+static void node_dtor(void *obj)
+{
+	struct node *n = obj;
+	rc_release(n->next);
+}
+
 static int pace;        /* pause between bursts of allocations */
 
 static void *churn(void *arg)
@@ -37,7 +43,7 @@ static void *churn(void *arg)
 		unsigned k = (unsigned)(seed >> 58);
 		free(window[k]);
 		window[k] = malloc(16 + (seed >> 40) % 400);
-		struct node *n = rc_new(sizeof(*n), "node", NULL);
+		struct node *n = rc_new(sizeof(*n), "node", node_dtor);
 		n->n = i;
 		rc_set(n, &n->next, keep);
 		rc_release(keep);

@@ -201,11 +201,14 @@ START_TEST(test_cut_after_end)
 	small_dump(&g, 1);
 	size_t at_end = g.len;
 	struct dgc c;
-	dgc_begin(&c, 4243, 0, 2001);
+	dgc_begin(&c, 4244, 0, 2001);       /* a thread of its own */
 	dgc_malloc(&c, 2002, 0x40000, 8, 0);
 	dgc_free(&c, 2003, 0x40000);
 	dg_chunk(&g, &c);
-	for (size_t len = at_end + 1; len < g.len; len++) {
+	struct rcp_record_header rh;
+	memcpy(&rh, g.buf + at_end, sizeof(rh));
+	size_t rec_end = at_end + sizeof(rh) + rh.length; /* padding may follow */
+	for (size_t len = at_end + 1; len < rec_end; len++) {
 		struct rcp_analysis a;
 		uint8_t *copy;
 		ck_assert_int_eq(au_analyze(&a, g.buf, len, &copy), 0);
@@ -225,9 +228,9 @@ START_TEST(test_cut_after_end)
 	rcp_analysis_free(&a);
 	free(copy);
 
-	struct rcp_record_header rh = { 99, RCP_RECORD_MAX + 1 };
+	struct rcp_record_header bad = { 99, RCP_RECORD_MAX + 1 };
 	g.len = at_end;
-	dg_put(&g, &rh, sizeof(rh));
+	dg_put(&g, &bad, sizeof(bad));
 	ck_assert_int_eq(au_analyze(&a, g.buf, g.len, &copy), 0);
 	ck_assert_int_eq(a.dump.truncated, 1);
 	ck_assert_uint_ge(a.diag.nwarnings, 1);
