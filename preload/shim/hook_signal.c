@@ -16,7 +16,8 @@
  * file and a report that says only "truncated".  Not taken: the
  * real-time signals (glibc keeps two of the range for itself and a
  * program killed by one is rare), and the signals whose default is to
- * stop, continue or be ignored.
+ * stop, continue or be ignored.  RCPROF_SIGNALS=faults takes only the
+ * seven faults (SIGSEGV ... SIGSYS), =none no signal at all.
  *
  * The program must not see that handler, so sigaction, signal (with its
  * aliases bsd_signal and ssignal), siginterrupt and the System V
@@ -59,6 +60,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,13 +73,19 @@
 extern int __sigaction(int sig, const struct sigaction *act,
 		       struct sigaction *old);
 
+/* The faults first: RCPROF_SIGNALS=faults handles those alone. */
 static const int fatal_signals[] = {
-	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGQUIT,
-	SIGXCPU, SIGXFSZ,
+	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+	SIGQUIT, SIGXCPU, SIGXFSZ,
 	SIGHUP, SIGINT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2,
 	SIGVTALRM, SIGPROF, SIGSTKFLT, SIGIO, SIGPWR,
 };
 #define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+#define NFAULTS 7u
+
+/* How many of fatal_signals we handle (RCPROF_SIGNALS): all, the faults,
+ * or none; set once by shim_signals_install. */
+static size_t nhandled = NFATAL;
 
 struct sig_state {
 	int lock;               /* atomic: held with all signals blocked */
@@ -92,7 +100,7 @@ static int sig_owner;
 
 static struct sig_state *state_of(int sig)
 {
-	for (size_t i = 0; i < NFATAL; i++)
+	for (size_t i = 0; i < nhandled; i++)
 		if (fatal_signals[i] == sig)
 			return &sig_states[i];
 	return NULL;
@@ -106,14 +114,20 @@ static int real_sigaction(int sig, const struct sigaction *act,
 	return fn ? fn(sig, act, old) : __sigaction(sig, act, old);
 }
 
-static void state_lock(struct sig_state *s, sigset_t *saved)
+/* The lock alone, with every signal already blocked. */
+static void state_spin_lock(struct sig_state *s)
 {
-	shim_sigmask_block_all(saved);
 	int unlocked = 0;
 	while (!atomic_cas_acq_rel(&s->lock, &unlocked, 1)) {
 		unlocked = 0;
 		sched_yield();
 	}
+}
+
+static void state_lock(struct sig_state *s, sigset_t *saved)
+{
+	shim_sigmask_block_all(saved);
+	state_spin_lock(s);
 }
 
 static void state_unlock(struct sig_state *s, const sigset_t *saved)
@@ -238,27 +252,46 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+static size_t handled_from_env(void)
+{
+	const char *v = getenv("RCPROF_SIGNALS");
+	if (!v || !*v || !strcmp(v, "all"))
+		return NFATAL;
+	if (!strcmp(v, "faults"))
+		return NFAULTS;
+	if (!strcmp(v, "none"))
+		return 0;
+	shim_log("ignoring RCPROF_SIGNALS=", v, " (all, faults or none)",
+		 NULL);
+	return NFATAL;
+}
+
 void shim_signals_install(void)
 {
+	nhandled = handled_from_env();
 	atomic_store_relaxed(&sig_owner, (int)getpid());
-	for (size_t i = 0; i < NFATAL; i++) {
+	/* Signals blocked once for all of them: two sigprocmask calls at
+	 * start-up, not two per signal. */
+	sigset_t saved;
+	shim_sigmask_block_all(&saved);
+	for (size_t i = 0; i < nhandled; i++) {
 		struct sig_state *s = &sig_states[i];
 		struct sigaction old;
-		sigset_t saved;
-		state_lock(s, &saved);
+		state_spin_lock(s);
 		if (!atomic_load_relaxed(&s->ours) &&
 		    real_sigaction(fatal_signals[i], NULL, &old) == 0 &&
 		    is_default(&old))
 			take(fatal_signals[i], s);
-		state_unlock(s, &saved);
+		atomic_store_release(&s->lock, 0);
 	}
+	shim_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
 void shim_signals_release(void)
 {
 	if (!own_process())
 		return;
-	for (size_t i = 0; i < NFATAL; i++)
+	for (size_t i = 0; i < nhandled; i++)
 		if (atomic_load_relaxed(&sig_states[i].ours))
 			give_back(fatal_signals[i]);
 	/* From now on sigaction and signal go straight to the real calls,

@@ -27,7 +27,7 @@ killed_run() {
 	name=$1 sig=$2
 	if [ -n "${3:-}" ]; then
 		env --default-signal=INT,QUIT RCPROF_OUT="$name.%p.bin" \
-			LD_PRELOAD="$SHIM" "$K" wait > "$name.out" 2> "$name.err" &
+			LD_PRELOAD="$SHIM" ${KENV:-} "$K" wait > "$name.out" 2> "$name.err" &
 	else
 		env --default-signal=INT,QUIT "$K" wait > "$name.out" 2> "$name.err" &
 	fi
@@ -62,6 +62,25 @@ for sn in TERM:15 INT:2 HUP:1 USR1:10; do
 		fail "SIG$sig: report does not name the signal: $(sed -n 2p "$d.txt")"
 	[ ! -s "$d.txt.err" ] || fail "SIG$sig: report warned: $(head -n 2 "$d.txt.err")"
 done
+
+# RCPROF_SIGNALS=faults leaves the terminations alone: SIGTERM kills the
+# process outright, the ring file holds what was not drained.
+st=$(KENV=RCPROF_SIGNALS=faults killed_run kf TERM shim 2>/dev/null)
+expect_eq "RCPROF_SIGNALS=faults status" "$st" 143
+d=$(one_dump kf)
+[ -e "$d.ring" ] || fail "RCPROF_SIGNALS=faults: SIGTERM was handled"
+report_json "$d" "$d.json" -q
+expect_eq "RCPROF_SIGNALS=faults END" "$(json_get "$d.json" process.end)" null
+# =none: not even a fault; a bad value is named and ignored.
+RCPROF_SIGNALS=none RCPROF_OUT="sn.%p.bin" LD_PRELOAD="$SHIM" \
+	"$PROGS/sigquery" crash > /dev/null 2>&1
+expect_eq "RCPROF_SIGNALS=none status" $? 139
+d=$(one_dump sn)
+[ -e "$d.ring" ] || fail "RCPROF_SIGNALS=none: SIGSEGV was handled"
+RCPROF_SIGNALS=some RCPROF_OUT="sb.%p.bin" LD_PRELOAD="$SHIM" "$K" handled \
+	> /dev/null 2> sb.err
+grep -q '^rcprof: ignoring RCPROF_SIGNALS=some (all, faults or none)$' sb.err ||
+	fail "RCPROF_SIGNALS=some: $(cat sb.err)"
 
 # The writer of a pipeline whose reader has gone: SIGPIPE.
 ( RCPROF_OUT="lines.%p.bin" LD_PRELOAD="$SHIM" "$K" lines; echo $? > lines.prof.rc ) |
