@@ -298,9 +298,10 @@ int shim_start(void)
  * then END.  After it, every event is drained as soon as it is written
  * (ring.finalized), and the ring file is gone: the dump alone is the
  * recording (after a fatal signal's END nothing more is recorded: the
- * process is about to die).  If the drain flag cannot be had (this thread holds it: we
- * are a signal handler that interrupted a drain), the ring file stays for
- * the reader. */
+ * process is about to die).  If the drain flag cannot be had (this
+ * thread holds it: we are the handler of a fault that interrupted a
+ * drain; other signals wait for the drain, see hook_signal.c), the ring
+ * file stays for the reader. */
 void shim_finish(int how, int status, int in_signal)
 {
 	if (!atomic_load_relaxed(&shim_g.on) || getpid() != shim_g.pid)
