@@ -45,12 +45,13 @@
  * another thread can deadlock on it; the wrapper never allocates.  The
  * kernel's answer is the authority: a signal we believe ours whose
  * handler is no longer on_fatal (changed behind our back, see below) is
- * treated as the program's from then on.
+ * treated as the program's from then on, and one whose handler is
+ * on_fatal again (glibc's system() restores what it saved) is ours.
  *
  * Not translated, the program may see on_fatal through them:
  *   - raw syscall(SYS_rt_sigaction), sigvec and glibc's internal
- *     callers (abort, posix_spawn): they reach the kernel directly; a
- *     change they make is noticed at the next sigaction;
+ *     callers (abort, posix_spawn, system): they reach the kernel
+ *     directly; a change they make is noticed at the next sigaction;
  *   - a vfork/posix_spawn child, or a child of a raw clone: it is not the
  *     process the state describes (a vfork child even shares our memory),
  *     so its calls pass through untouched;
@@ -333,12 +334,17 @@ static int translated_sigaction(int sig, const struct sigaction *act,
 		errno = e;
 		return rc;
 	}
-	int was_ours = atomic_load_relaxed(&s->ours) && is_on_fatal(&k);
+	/* The kernel's action decides, not s->ours: glibc's system() sets
+	 * SIGINT and SIGQUIT to SIG_IGN and puts back what it found (our
+	 * handler) through its internal __sigaction, which we do not see;
+	 * a query during it cleared ours, one after it must not show the
+	 * program our handler. */
+	int was_ours = is_on_fatal(&k);
 	o = was_ours ? s->view : k;
 	if (act && is_default(&a) && (was_ours || recording()))
 		take(sig, s);   /* the view is the default just installed */
-	else if (act || !was_ours)
-		atomic_store_relaxed(&s->ours, 0);
+	else
+		atomic_store_relaxed(&s->ours, !act && was_ours);
 	state_unlock(s, &saved);
 	if (old) {
 		/* The fields glibc fills in, no more (not the padding). */

@@ -63,6 +63,23 @@ wfield() {
 	$RCPDUMP --json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print('"$2"')'
 }
 
+# prog_dump NAME PROG: the single dump NAME.*.bin of the program PROG
+# (its exe's last name), not forked from another - the process the test
+# started, not the children and commands it ran (fails if not exactly
+# one).
+prog_dump() {
+	pd=
+	for f in "$1".*.bin; do
+		[ -f "$f" ] || continue
+		[ "$(wfield "$f" 'd["parent"] is None and d["process"]["exe"].split("/")[-1]')" = "$2" ] ||
+			continue
+		[ -z "$pd" ] || fail "two dumps of $2: $pd $f"
+		pd=$f
+	done
+	[ -n "$pd" ] || fail "no dump $1.*.bin of $2"
+	echo "$pd"
+}
+
 # one_dump NAME: the single dump NAME.*.bin (fails if not exactly one).
 one_dump() {
 	set -- "$1".*.bin

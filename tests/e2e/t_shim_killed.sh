@@ -75,7 +75,7 @@ expect_eq "RCPROF_SIGNALS=faults END" "$(json_get "$d.json" process.end)" null
 RCPROF_SIGNALS=none RCPROF_OUT="sn.%p.bin" LD_PRELOAD="$SHIM" \
 	"$PROGS/sigquery" crash > /dev/null 2>&1
 expect_eq "RCPROF_SIGNALS=none status" $? 139
-d=$(one_dump sn)
+d=$(prog_dump sn sigquery)    # sigquery runs system()
 [ -e "$d.ring" ] || fail "RCPROF_SIGNALS=none: SIGSEGV was handled"
 RCPROF_SIGNALS=some RCPROF_OUT="sb.%p.bin" LD_PRELOAD="$SHIM" "$K" handled \
 	> /dev/null 2> sb.err

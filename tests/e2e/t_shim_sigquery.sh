@@ -22,21 +22,21 @@ PY
 
 same_run sq "$PROGS/sigquery"
 grep -q '^done$' sq.plain.out || fail "sigquery did not run to the end"
-d=$(one_dump sq)
+d=$(prog_dump sq sigquery)   # system() adds sh and sleep
 check_dump "$d"
 expect_eq "sigquery END" "$(end_of "$d")" "exit 0 0 0"
 
 same_run sqc "$PROGS/sigquery" crash
 expect_eq "sigquery crash status" "$plain_rc" $((128 + 11))
 grep -q '^crashing$' sqc.plain.out || fail "sigquery crash did not get to the crash"
-d=$(one_dump sqc)
+d=$(prog_dump sqc sigquery)
 check_dump "$d"
 expect_eq "sigquery crash END" "$(end_of "$d")" "signal 11 11 1"
 
 # The same with SIG_DFL put back by System V's sysv_signal.
 same_run sqv "$PROGS/sigquery" crash-sysv
 expect_eq "sigquery crash-sysv status" "$plain_rc" $((128 + 11))
-d=$(one_dump sqv)
+d=$(prog_dump sqv sigquery)
 check_dump "$d"
 expect_eq "sigquery crash-sysv END" "$(end_of "$d")" "signal 11 11 1"
 

@@ -12,15 +12,20 @@
  * "crash" it then raises SIGSEGV and dies by it, after restoring SIG_DFL
  * the way a crash handler does (with crash-sysv: through sysv_signal).
  *
+ * Then it asks for SIGINT's action while another thread is in system(),
+ * and after.
+ *
  * Addresses differ between runs (ASLR), so the restorer is printed as
  * "none", "glibc" (the one glibc puts into every action it installs,
  * learnt from SIGUSR2) or "other"; the mask as the list of its members. */
 #define _GNU_SOURCE     /* sysv_signal, sigset, SIG_HOLD */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
 	int sig;
@@ -94,6 +99,18 @@ static void query(const char *what, int sig)
 		return;
 	}
 	print_action(what, &sa);
+}
+
+static int ready[2];     /* the command run by system() writes here */
+
+static void *run_system(void *arg)
+{
+	(void)arg;
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "printf x >&%d; sleep 0.3", ready[1]);
+	if (system(cmd) != 0)
+		printf("system failed\n");
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -216,6 +233,20 @@ int main(int argc, char **argv)
 	rc = sigaction(SIGSEGV, NULL, NULL);
 	printf("  sigaction(SIGSEGV, NULL, NULL) rc=%d errno=%d\n", rc, errno);
 	query("final", SIGSEGV);
+
+	/* glibc's system() ignores SIGINT and SIGQUIT while it waits and
+	 * then puts back what it found, past sigaction; another thread asks
+	 * in between (once the command runs), and after. */
+	printf("system\n");
+	pthread_t th;
+	char x;
+	if (pipe(ready) != 0 ||
+	    pthread_create(&th, NULL, run_system, NULL) != 0 ||
+	    read(ready[0], &x, 1) != 1)
+		return 2;
+	query("during", SIGINT);
+	pthread_join(th, NULL);
+	query("after", SIGINT);
 
 	if (crash) {
 		/* What a crash handler does before it re-raises: put back the
