@@ -581,6 +581,24 @@ static int build_findings(struct rcp_report *r)
 	return 0;
 }
 
+static void free_leaks(struct rcp_report *r)
+{
+	for (size_t i = 0; i < r->nleaks; i++)
+		free(r->leaks[i].alloc.f);
+	free(r->leaks);
+	r->leaks = NULL;
+	r->nleaks = 0;
+}
+
+static void free_unreleased(struct rcp_report *r)
+{
+	for (size_t i = 0; i < r->nunreleased; i++)
+		free(r->unreleased[i].alloc.f);
+	free(r->unreleased);
+	r->unreleased = NULL;
+	r->nunreleased = 0;
+}
+
 /* A recording that ended before a seccomp filter while the process ran
  * on (END "sandbox"): its live blocks and held objects were in use, not
  * leaked, and become counts instead of findings.  Garbage cycles stay:
@@ -593,16 +611,8 @@ static void live_at_end(struct rcp_report *r)
 	r->sum.live_objects = r->sum.unreleased_objects;
 	r->sum.leaked_blocks = r->sum.leaked_bytes = 0;
 	r->sum.unreleased_objects = 0;
-	for (size_t i = 0; i < r->nleaks; i++)
-		free(r->leaks[i].alloc.f);
-	free(r->leaks);
-	r->leaks = NULL;
-	r->nleaks = 0;
-	for (size_t i = 0; i < r->nunreleased; i++)
-		free(r->unreleased[i].alloc.f);
-	free(r->unreleased);
-	r->unreleased = NULL;
-	r->nunreleased = 0;
+	free_leaks(r);
+	free_unreleased(r);
 }
 
 int rcp_report_build(struct rcp_report *r, struct rcp_analysis *a)
@@ -655,9 +665,7 @@ void rcp_report_free(struct rcp_report *r)
 		free(r->cycles[i].culprit.f);
 	}
 	free(r->cycles);
-	for (size_t i = 0; i < r->nunreleased; i++)
-		free(r->unreleased[i].alloc.f);
-	free(r->unreleased);
+	free_unreleased(r);
 	for (size_t i = 0; i < r->nsuspects; i++)
 		free(r->suspects[i].stack.f);
 	free(r->suspects);
@@ -666,9 +674,7 @@ void rcp_report_free(struct rcp_report *r)
 		free(r->errors[i].earlier.f);
 	}
 	free(r->errors);
-	for (size_t i = 0; i < r->nleaks; i++)
-		free(r->leaks[i].alloc.f);
-	free(r->leaks);
+	free_leaks(r);
 	free(r->findings);
 	memset(r, 0, sizeof(*r));
 }

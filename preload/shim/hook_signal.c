@@ -131,9 +131,14 @@ static void state_lock(struct sig_state *s, sigset_t *saved)
 	state_spin_lock(s);
 }
 
-static void state_unlock(struct sig_state *s, const sigset_t *saved)
+static void state_spin_unlock(struct sig_state *s)
 {
 	atomic_store_release(&s->lock, 0);
+}
+
+static void state_unlock(struct sig_state *s, const sigset_t *saved)
+{
+	state_spin_unlock(s);
 	shim_sigmask(SIG_SETMASK, saved, NULL);
 }
 
@@ -220,17 +225,15 @@ static void die_recorded(int sig)
 
 /* A signal that interrupted this thread anywhere, rather than one raised
  * by the instruction it stopped at: sent by a process (kill, tgkill,
- * sigqueue, raise) or a terminating signal of the kernel's (a timer, a
- * limit).  Faults would repeat, so they are never deferred. */
+ * sigqueue, raise - abort's SIGABRT too) or a terminating signal of the
+ * kernel's (a timer, a limit).  Faults would repeat, so they are never
+ * deferred. */
 static int asynchronous(int sig, const siginfo_t *si)
 {
-	switch (sig) {
-	case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
-	case SIGSYS:
-		return si && si->si_code <= 0;
-	default:
-		return 1;
-	}
+	for (size_t i = 0; i < NFAULTS; i++)
+		if (fatal_signals[i] == sig)
+			return si && si->si_code <= 0;
+	return 1;
 }
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
@@ -283,7 +286,7 @@ void shim_signals_install(void)
 		    real_sigaction(fatal_signals[i], NULL, &old) == 0 &&
 		    is_default(&old))
 			take(fatal_signals[i], s);
-		atomic_store_release(&s->lock, 0);
+		state_spin_unlock(s);
 	}
 	shim_sigmask(SIG_SETMASK, &saved, NULL);
 }
