@@ -1,8 +1,9 @@
-/* clock.c - choosing and calibrating the event clock (see shim.h).
+/* clock.c - choosing and calibrating the event clock, and the claims of
+ * the stamp counter (see shim.h).
  *
- * Pure: called once from shim_start before recording is switched on, so
- * shim_clk is written before any other thread reads it (the release store
- * of shim_g.on publishes it).  No stdio, no malloc: the clocksource name
+ * shim_clock_init is called once from shim_start before recording is
+ * switched on, so shim_clk is written before any other thread reads it
+ * (the release store of shim_g.on publishes it).  No stdio, no malloc: the clocksource name
  * is read with open/read into a stack buffer.
  */
 #include <fcntl.h>
@@ -18,7 +19,8 @@
 #include "shim.h"
 
 struct shim_clock shim_clk;
-__thread uint8_t shim_tick_ok;
+__thread uint64_t shim_tick;
+__thread uint64_t shim_tick_id;
 
 #if defined(__x86_64__)
 /* The kernel's clocksource.  "tsc": CLOCK_MONOTONIC itself is the TSC, so
@@ -140,29 +142,80 @@ static void clock_pick(void)
 #endif
 }
 
+/* The time for a claim: the fenced clock, whichever mode the process is
+ * in (shim_now_real fences only once stamps are clocked). */
+static uint64_t claim_time(void)
+{
+#if defined(__x86_64__)
+	if (shim_likely(shim_clk.use_tsc))
+		return shim_tsc_to_ns(shim_rdtsc_ordered());
+#endif
+	return shim_now_monotonic();
+}
+
 void shim_clock_init(void)
 {
 	clock_pick();
-	shim_clk.tick = shim_now_real();
+	shim_tick = shim_now_real();
+	shim_tick_id = 1;
+	shim_clk.ids = 1;
+	shim_clk.owner = 1;
+	shim_clk.claimed_at = 0;
+	shim_clk.close_claims = 0;
 }
 
-uint64_t shim_clock_first_stamp(void)
+/* Move this thread's counter up to now: an add, not a store, since a
+ * signal handler may count in between. */
+static void tick_up_to(uint64_t now)
 {
-	if (gettid() == getpid()) {
-		shim_tick_ok = 1;
-		return shim_count_stamp();
+	uint64_t cur = __atomic_load_n(&shim_tick, __ATOMIC_RELAXED);
+	if (now > cur)
+		shim_tick_add(now - cur);
+}
+
+uint64_t shim_clock_claim(void)
+{
+	if (shim_counting()) {
+		if (!shim_tick_id)
+			shim_tick_id = __atomic_add_fetch(&shim_clk.ids, 1,
+							  __ATOMIC_RELAXED);
+		/* up to the clock before the CAS too: a handler of ours that
+		 * stamps between the CAS and the move below counts from
+		 * here, not from where this thread last counted */
+		tick_up_to(claim_time());
+		uint64_t owner = __atomic_load_n(&shim_clk.owner,
+						 __ATOMIC_RELAXED);
+		int ours = __atomic_compare_exchange_n(&shim_clk.owner, &owner,
+						       shim_tick_id, 0,
+						       __ATOMIC_SEQ_CST,
+						       __ATOMIC_RELAXED) ||
+			   owner == shim_tick_id;   /* a handler claimed */
+		if (ours) {
+			/* read after the CAS: past every stamp the owner
+			 * before counted, whose check of the owner came
+			 * before the CAS */
+			uint64_t now = claim_time();
+			uint64_t prev = __atomic_exchange_n(
+				&shim_clk.claimed_at, now, __ATOMIC_RELAXED);
+			if ((int64_t)(now - prev) >= SHIM_CLAIM_CLOSE_NS ||
+			    __atomic_add_fetch(&shim_clk.close_claims, 1,
+					       __ATOMIC_RELAXED) <
+				    SHIM_CLAIM_CLOSE_MAX) {
+				tick_up_to(now);
+				return shim_count_stamp();
+			}
+		}
+		/* claims as close as this cost more than the clock; a CAS
+		 * lost to another thread's claim is as close as they come */
+		shim_clock_threads();
 	}
-	shim_clock_threads();
-	return __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);
+	return claim_time();
 }
 
 void shim_clock_resync(void)
 {
-	if (!shim_single_threaded() || !shim_tick_ok)
+	if (!shim_counting() ||
+	    __atomic_load_n(&shim_clk.owner, __ATOMIC_RELAXED) != shim_tick_id)
 		return;
-	uint64_t now = shim_now_real();
-	uint64_t cur = __atomic_load_n(&shim_clk.tick, __ATOMIC_RELAXED);
-	/* an add, not a store: a signal handler may tick in between */
-	if (now > cur)
-		shim_tick_add(now - cur);
+	tick_up_to(shim_now_real());
 }

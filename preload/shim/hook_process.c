@@ -234,7 +234,6 @@ SHIM_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
 	shim_resolve();
-	shim_clock_threads();
 	struct trampoline *tr = NULL;
 	if (atomic_load_relaxed(&shim_g.on))
 		tr = shim_real.malloc(sizeof(*tr));   /* not recorded */

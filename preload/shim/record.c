@@ -20,8 +20,6 @@ static void thread_start(struct shim_thread *t)
 {
 	if (!t->tid)
 		t->tid = (uint32_t)gettid();
-	if (t->tid != (uint32_t)getpid())
-		shim_clock_threads();
 	shim_stream_init(&t->st[0], t->tid, 0);
 	t->mod_seq = 0;
 	t->started = 1;

@@ -82,10 +82,8 @@ _Static_assert(SHIM_SLOT_MIN >= sizeof(struct rcp_ring_slot) + SHIM_EVENT_MAX,
  * observed another thread's release - have completed; a later store (our
  * own release) becomes visible only after RDTSC retired.  That is the
  * same guarantee as the vDSO's own rdtsc_ordered().  It is only needed
- * while another thread can release
- * what this one obtains: until the process starts a second thread
- * (shim_clock_threads) every stamp is a plain RDTSC, which the
- * profiler's single-threaded programs pay ~10 ns less for per event.
+ * once stamps come from the clock (shim_clk.threads, below); before
+ * that they are counted.
  * A thread that obtains something another one released has synchronized
  * with it (the allocator's lock, the count's atomic), after that thread
  * set the flag; x86 does not reorder its later load of the flag before
@@ -95,14 +93,22 @@ struct shim_clock {
 	uint64_t ns0;           /* CLOCK_MONOTONIC at tsc0 */
 	uint64_t mult;          /* ns = (ticks * mult) >> SHIM_CLOCK_SHIFT */
 	int use_tsc;            /* written once, before recording starts */
-	uint32_t threads;       /* atomic: 1 once a second thread may run */
-	uint64_t tick;          /* the last single-threaded stamp */
+	uint32_t threads;       /* atomic: 1 once every stamp is clocked */
+	uint64_t owner;         /* atomic: shim_tick_id of the counting thread */
+	uint64_t ids;           /* atomic: the last shim_tick_id handed out */
+	uint64_t claimed_at;    /* atomic: time of the last claim */
+	uint32_t close_claims;  /* atomic: claims soon after the one before */
 };
 #define SHIM_CLOCK_SHIFT 32
 extern struct shim_clock shim_clk;
-/* 1 on the thread that may take single-threaded stamps: the process's
- * main thread (see shim_tick_add). */
-extern __thread uint8_t shim_tick_ok;
+/* This thread's counter: its last counted stamp (see shim_tick_add). */
+extern __thread uint64_t shim_tick;
+/* This thread's name for shim_clk.owner; 0 until its first claim. */
+extern __thread uint64_t shim_tick_id;
+/* Claims less than SHIM_CLAIM_CLOSE_NS after the one before are close;
+ * after SHIM_CLAIM_CLOSE_MAX of them the process stamps from the clock. */
+#define SHIM_CLAIM_CLOSE_NS  50000u
+#define SHIM_CLAIM_CLOSE_MAX 16u
 
 enum shim_clocksource { SHIM_CS_OTHER, SHIM_CS_TSC, SHIM_CS_KVM };
 
@@ -151,8 +157,8 @@ static inline uint64_t shim_tsc_to_ns(uint64_t tsc)
 }
 #endif
 
-/* The clock itself, fenced once a second thread runs: what the event
- * stamps below read while threads run, and the time of the records that
+/* The clock itself, fenced once stamps are clocked: what the event
+ * stamps below read then, and the time of the records that
  * report wall time (END) or wait for it (the ring lock's timeout). */
 static inline uint64_t shim_now_real(void)
 {
@@ -166,65 +172,78 @@ static inline uint64_t shim_now_real(void)
 	return shim_now_monotonic();
 }
 
-/* Single-threaded stamps.  While the process runs one thread, the order
- * of its stream is the order of its events, so a stamp has only to sort
- * them against the events of its own signal handlers (a stream of their
- * own) and against the stamps taken after a second thread starts.  A
- * counter does both in a few instructions, where RDTSC alone takes 11 ns
- * back to back on the VM of the bench:
- *   - it is incremented by one XADD without LOCK, which a signal handler
- *     cannot split (it runs between instructions), and no other thread
- *     takes single-threaded stamps: shim_tick_ok is set on the main
- *     thread only, and every other thread sets shim_clk.threads before
- *     its first stamp (pthread_create before the thread runs, or
- *     shim_clock_first_stamp for threads the shim did not see created);
- *   - it starts at the clock (shim_clock_init), steps by 1 ns per stamp
- *     while each event takes several, and is moved up to the clock with
- *     every chunk (shim_clock_resync), so it stays at or just below the
- *     clock: the clock's stamps after a second thread starts sort after
- *     every counted one, and the counted ones stay within a chunk's time
- *     of the wall clock.
- * A thread that sees shim_clk.threads set has synchronized with the new
- * thread's creation, or with something that thread did after setting it
- * (see the causality note above), so every stamp that must sort after a
- * clocked one is clocked too.  A fork child's one thread is its main
- * thread and keeps the parent's mode: if the parent counted, it forked
- * from its main thread, whose shim_tick_ok the child inherits. */
+/* Counted stamps.  While one thread at a time records, the order of its
+ * stream is the order of its events, so a stamp has only to sort them
+ * against the events of its own signal handlers (a stream of their own)
+ * and against the stamps of other threads that it depends on or that
+ * depend on it.  A counter does that in a few instructions, where RDTSC
+ * alone takes 11 ns back to back on the VM of the bench:
+ *   - one thread counts, the owner (shim_clk.owner == its shim_tick_id),
+ *     on a counter of its own (shim_tick), incremented by one XADD
+ *     without LOCK, which a signal handler cannot split (it runs between
+ *     instructions); its handlers count on the same counter;
+ *   - a counter steps by 1 ns per stamp while each event takes several,
+ *     and is moved up to the clock when its thread takes ownership
+ *     (shim_clock_claim) and with every chunk (shim_clock_resync), so it
+ *     stays at or just below the clock, and within a chunk's time of it;
+ *   - another thread that stamps claims ownership: a CAS of the owner,
+ *     then its counter moves up to the fenced clock, past every stamp of
+ *     the owner before it that it can depend on (those were at or below
+ *     the clock when taken).  The owner before sees the new owner the
+ *     next time it stamps after synchronizing with that thread (the
+ *     claim's CAS precedes whatever the new owner did next, and x86 does
+ *     not reorder a later load of the owner before the load that
+ *     synchronized), and claims back: so a stamp that must sort after
+ *     another thread's is taken by a claim or after it, and the stamps a
+ *     former owner still counts meanwhile are of events concurrent with
+ *     the new owner's, which may sort either way;
+ *   - claims cost a CAS and a fenced clock read, and move cache lines
+ *     between CPUs: when threads record at the same time, every event
+ *     would claim.  So after SHIM_CLAIM_CLOSE_MAX claims that came less
+ *     than SHIM_CLAIM_CLOSE_NS after the one before, shim_clock_threads
+ *     switches the process to the clock for good: every counted stamp is
+ *     at or below the clock, so the clocked ones sort after it, and a
+ *     thread that sees shim_clk.threads set has synchronized with the
+ *     switch or with something done after it (see the causality note
+ *     above), so every stamp that must sort after a clocked one is
+ *     clocked too.
+ * So a program whose main thread starts one worker and waits for it, or
+ * whose threads take turns, keeps counting; two threads recording at
+ * once switch to the clock within microseconds.  A fork child's one
+ * thread keeps its counter, its id and, if it counted, its ownership. */
 static inline uint64_t shim_tick_add(uint64_t d)
 {
 #if defined(__x86_64__)
 	__asm__ __volatile__("xaddq %0, %1"
-			     : "+r"(d), "+m"(shim_clk.tick) :: "memory");
+			     : "+r"(d), "+m"(shim_tick) :: "memory");
 	return d;
 #else
-	return __atomic_fetch_add(&shim_clk.tick, d, __ATOMIC_RELAXED);
+	return __atomic_fetch_add(&shim_tick, d, __ATOMIC_RELAXED);
 #endif
 }
 
-/* A thread's first stamp while no second thread is known: it finds out
- * which thread it is.  The main thread counts from now on; a thread the
- * shim did not see created (glibc's own helper threads) switches the
- * process to the clock and takes the counter as it stands - a stamp in
- * line with the main thread's counted ones, which keep coming until it
- * sees the switch (a clock stamp would be up to a chunk's time later). */
-uint64_t shim_clock_first_stamp(void);
+/* The stamp of a thread that does not own the counter while the process
+ * counts: it takes ownership, or switches the process to the clock; the
+ * stamp sorts after everything this thread has synchronized with. */
+uint64_t shim_clock_claim(void);
 
-static inline int shim_single_threaded(void)
+static inline int shim_counting(void)
 {
 	return !__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED);
 }
 
-/* The next count: the main thread's stamp while it runs alone. */
+/* The next count: the owner's stamp. */
 static inline uint64_t shim_count_stamp(void)
 {
 	return shim_tick_add(1) + 1;
 }
 
-/* A stamp while no second thread is known. */
-static inline uint64_t shim_single_stamp(void)
+/* A stamp while the process counts. */
+static inline uint64_t shim_counted_stamp(void)
 {
-	return shim_likely(shim_tick_ok) ? shim_count_stamp() :
-					   shim_clock_first_stamp();
+	return shim_likely(__atomic_load_n(&shim_clk.owner, __ATOMIC_RELAXED) ==
+			   shim_tick_id) ? shim_count_stamp() :
+					   shim_clock_claim();
 }
 
 /* The time of an event that has taken effect and that another thread's
@@ -232,8 +251,8 @@ static inline uint64_t shim_single_stamp(void)
  * second thread runs. */
 static inline uint64_t shim_now(void)
 {
-	if (shim_likely(shim_single_threaded()))
-		return shim_single_stamp();
+	if (shim_likely(shim_counting()))
+		return shim_counted_stamp();
 	return shim_now_real();
 }
 
@@ -241,8 +260,8 @@ static inline uint64_t shim_now(void)
  * block of a realloc, stamped before libc releases the block. */
 static inline uint64_t shim_now_before_release(void)
 {
-	if (shim_likely(shim_single_threaded()))
-		return shim_single_stamp();
+	if (shim_likely(shim_counting()))
+		return shim_counted_stamp();
 #if defined(__x86_64__)
 	if (shim_likely(shim_clk.use_tsc))
 		return shim_tsc_to_ns(shim_rdtsc_before_release());
@@ -278,13 +297,12 @@ static inline uint64_t shim_now_rc(void)
 /* Decide TSC or clock_gettime and calibrate (~2 ms); once, at start-up,
  * before any thread records. */
 void shim_clock_init(void);
-/* Single-threaded: move the stamp counter up to the clock (with every
- * new chunk; see shim_tick_add). */
+/* The owner: move its counter up to the clock (with every new chunk;
+ * see shim_tick_add). */
 void shim_clock_resync(void);
 
-/* A second thread is about to run (pthread_create, or the first stamp or
- * event of a thread the shim did not see created): stamps come from the
- * clock and fence from now on. */
+/* Stamps come from the clock and fence from now on (too many close
+ * claims; see shim_tick_add). */
 static inline void shim_clock_threads(void)
 {
 	if (!__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED))
