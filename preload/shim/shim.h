@@ -48,7 +48,11 @@
 #define SHIM_RELEASE_DEPTH_DEFAULT 16
 #define SHIM_SLOT_MIN      4096u
 #define SHIM_SLOTS_MIN     16u
-#define SHIM_RING_KB_DEFAULT 8192u
+/* 64 MiB: slots of 256 KiB.  Each slot is one write(2) of the dump and
+ * one chunk to open and seal; against 32 KiB slots (an 8 MiB ring) that
+ * is 7 % less CPU on the rc churn bench, 4 % on malloc churn, for
+ * 0.3-0.6 MB more RSS (the slots in use). */
+#define SHIM_RING_KB_DEFAULT 65536u
 #define SHIM_RING_HEADER   64u    /* rcp_ring_header.header_size */
 #define SHIM_COUNT_SHARDS  16
 #define SHIM_COUNT_ROWS    256
@@ -412,7 +416,7 @@ struct shim_ring {
 	 * only grows).  Claims reuse them before they take a new one, and
 	 * scans stop there: a slot never used is a page of the ring file
 	 * never touched, so a short-lived process does not fault in (and
-	 * zero) the whole ring - 8 MiB by default, most of the start-up
+	 * zero) the whole ring - 64 MiB by default, most of the start-up
 	 * cost of the shim. */
 	uint32_t used_hi;
 	/* Events per kind for the END record.  Each stream owns one row of
