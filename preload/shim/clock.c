@@ -216,6 +216,17 @@ uint64_t shim_clock_claim(void)
 	return claim_time();
 }
 
+void shim_clock_fork_child(void)
+{
+	if (!shim_tick_id)
+		shim_tick_id = __atomic_add_fetch(&shim_clk.ids, 1,
+						  __ATOMIC_RELAXED);
+	tick_up_to(claim_time());
+	__atomic_store_n(&shim_clk.owner, shim_tick_id, __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_clk.close_claims, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
+}
+
 void shim_clock_resync(void)
 {
 	if (!shim_counting() ||

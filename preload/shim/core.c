@@ -416,6 +416,7 @@ void shim_fork_child(void)
 	uint32_t ppid = (uint32_t)shim_g.pid;
 	memcpy(parent_path, shim_g.dump_path, sizeof(parent_path));
 	leave_parent_ring(1);
+	shim_clock_fork_child();
 	t->tid = (uint32_t)gettid();
 	t->parent_tid = shim_g.fork_tid;
 	t->started = 0;

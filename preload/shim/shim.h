@@ -213,8 +213,8 @@ static inline uint64_t shim_now_real(void)
  *     clocked too.
  * So a program whose main thread starts one worker and waits for it, or
  * whose threads take turns, keeps counting; two threads recording at
- * once switch to the clock within microseconds.  A fork child's one
- * thread keeps its counter, its id and, if it counted, its ownership. */
+ * once switch to the clock within microseconds.  A fork child, which
+ * runs one thread, counts again (shim_clock_fork_child). */
 static inline uint64_t shim_tick_add(uint64_t d)
 {
 #if defined(__x86_64__)
@@ -304,6 +304,11 @@ void shim_clock_init(void);
 /* The owner: move its counter up to the clock (with every new chunk;
  * see shim_tick_add). */
 void shim_clock_resync(void);
+
+/* In a fork child, which runs one thread: count again, this thread the
+ * owner, its counter moved up to the clock (past every stamp of the
+ * parent, the fork's included). */
+void shim_clock_fork_child(void);
 
 /* Stamps come from the clock and fence from now on (too many close
  * claims; see shim_tick_add). */

@@ -22,6 +22,17 @@ for mode in single threaded clone; do
 	expect_eq "child END" "$(wfield "$child" '(d["ends"][0]["how"], d["ends"][0]["status"])')" "(1, 3)"
 	expect_eq "FORK event" "$(wfield "$parent" 'd["counts"].get("FORK")')" 1
 	expect_eq "child RC_NEW_BLOCK" "$(wfield "$child" 'd["counts"].get("RC_NEW_BLOCK")')" 1
+	# the parent's two threads recording at once switched it to the
+	# clock; the child runs one thread and counts again: its events
+	# from the object it makes on are 1 ns apart
+	if [ $mode = threaded ]; then
+		steps=$($RCPDUMP --events "$child" | awk '
+			$3 == "STACK" || $3 == "STRING" || $3 == "MODULE" { next }
+			$3 == "RC_NEW_BLOCK" { on = 1 }
+			on && n++ { if ($1 - p != 1) bad++ } { p = $1 }
+			END { printf "%d of %d", bad, n - 1 }')
+		expect_eq "fork threaded: child steps not counted" "$steps" "0 of 7"
+	fi
 done
 
 # clone-files: the child shares the parent's descriptors (the dump among

@@ -1,4 +1,4 @@
-/* forker.c - fork, optionally while other threads allocate.
+/* forker.c - fork, optionally while two other threads allocate.
  * usage: forker [threaded|clone|clone-files]; the child allocates and
  * exits 3, the parent reports the child's status.  clone forks with
  * syscall(SYS_clone, SIGCHLD, 0) (bubblewrap's and systemd's raw_clone),
@@ -18,15 +18,17 @@
 #include "rcprof.h"
 
 static volatile int stop;
+static int spins[2];    /* atomic: rounds of each spinner */
 
 static void *spin(void *arg)
 {
-	(void)arg;
+	int *mine = arg;
 	while (!stop) {
 		void *p = malloc(64);
 		void *o = rc_new(16, "spinner", NULL);
 		rc_release(o);
 		free(p);
+		__atomic_fetch_add(mine, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -36,9 +38,14 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	int threaded = strcmp(mode, "threaded") == 0;
 	pthread_t th[2];
-	if (threaded)
+	if (threaded) {
 		for (int i = 0; i < 2; i++)
-			pthread_create(&th[i], NULL, spin, NULL);
+			pthread_create(&th[i], NULL, spin, &spins[i]);
+		/* fork while both allocate */
+		for (int i = 0; i < 2; i++)
+			while (__atomic_load_n(&spins[i], __ATOMIC_RELAXED) < 1000)
+				sched_yield();
+	}
 	void *before = rc_new(32, "before_fork", NULL);
 	fflush(stdout);
 	pid_t pid;

@@ -82,6 +82,23 @@ START_TEST(test_single_thread_counts)
 }
 END_TEST
 
+/* A fork child runs one thread: it counts again, past every stamp of
+ * the parent, clocked or counted. */
+START_TEST(test_fork_child_counts_again)
+{
+	start_counting();
+	shim_clock_threads();
+	uint64_t clocked = shim_now();
+	shim_clock_fork_child();
+	ck_assert_uint_eq(__atomic_load_n(&shim_clk.threads, __ATOMIC_RELAXED),
+			  0);
+	uint64_t first = shim_now();
+	ck_assert_uint_gt(first, clocked);
+	ck_assert_uint_eq(shim_now_rc(), first + 1);
+	ck_assert_uint_eq(shim_clk.owner, shim_tick_id);
+}
+END_TEST
+
 /* Another thread's stamps: its first one claims the counter and sorts
  * after everything the owner stamped before the thread was created, and
  * at or after the clock then; the owner's next stamp claims it back and
@@ -321,6 +338,7 @@ Suite *clock_suite(void)
 	tcase_add_test(tc, test_far_claims_keep_counting);
 	tcase_add_test(tc, test_single_thread_counts);
 	tcase_add_test(tc, test_other_thread_claims);
+	tcase_add_test(tc, test_fork_child_counts_again);
 	tcase_add_test(tc, test_single_thread_signal_safe);
 	suite_add_tcase(s, tc);
 	return s;
