@@ -57,6 +57,19 @@ if bad:
 PY
 }
 
+# expect_clean DUMP WHAT: after check_dump, the report of DUMP has no
+# error, cycle, garbage, leaked block or unreleased object (WHAT names the
+# run in the failure, which shows the report's findings).
+expect_clean() {
+	for k in errors cycles garbage_objects leaked_blocks unreleased_objects; do
+		v=$(json_get "$1.json" "summary.$k")
+		[ "$v" = 0 ] || {
+			"$BUILD/rcprof-report" "$1" | sed -n '/^== /,$p' | head -n 12
+			fail "$2: summary.$k = $v, expected 0"
+		}
+	done
+}
+
 # wfield DUMP EXPR: evaluate a Python expression over the rcpdump summary
 # `d` (e.g. 'd["ends"][0]["how"]').
 wfield() {

@@ -20,13 +20,7 @@ while [ $i -le 3 ]; do
 		"t$i.prof.out" || fail "run $i: $(cat "t$i.prof.out")"
 	d=$(one_dump "t$i")
 	check_dump "$d"
-	for k in errors cycles garbage_objects leaked_blocks unreleased_objects; do
-		v=$(json_get "$d.json" "summary.$k")
-		[ "$v" = 0 ] || {
-			"$BUILD/rcprof-report" "$d" | sed -n '/^== /,$p' | head -n 12
-			fail "run $i: summary.$k = $v, expected 0"
-		}
-	done
+	expect_clean "$d" "run $i"
 	expect_eq "run $i rc_objects" "$(json_get "$d.json" summary.rc_objects)" "$n"
 	# share of consecutive events of a stream stamped 1 ns apart
 	share=$($RCPDUMP --events "$d" | awk '
