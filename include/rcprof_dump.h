@@ -21,7 +21,13 @@
  *   event   - one encoded event inside a chunk (see "Events").
  *   ts      - CLOCK_MONOTONIC nanoseconds (the recorder may read them off
  *             the TSC, calibrated against CLOCK_MONOTONIC at start-up; all
- *             ts of one recording use one clock).  Events are taken so that the
+ *             ts of one recording use one clock).  While one thread at a
+ *             time records, the ts of its events are counted instead: 1 ns
+ *             an event, at or below CLOCK_MONOTONIC, moved up to it with
+ *             every chunk and whenever another thread takes over; they
+ *             order events exactly but lag the clock by up to a chunk's
+ *             time (END is always read off the clock).
+ *             Events are taken so that the
  *             ts order across threads respects causality: a free is stamped
  *             before the block is released, an allocation after it was
  *             obtained, a release before its decrement (so before the
