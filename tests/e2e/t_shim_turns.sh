@@ -6,7 +6,8 @@
 # either.  (A claim that does not move the new owner's counter up to the
 # clock gave 937572 errors and 2694 leaked blocks.)  Three runs, each
 # clean, and most of each stream's events one counted step (1 ns) after
-# the one before: the claims, not the clock, ordered them.
+# the one before: the claims, not the clock, ordered them.  Then one run
+# of short turns, which switches to the clock half-way.
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/shim_lib.sh"
 TURNS=${TURNS_TURNS:-60}
@@ -30,4 +31,16 @@ while [ $i -le 3 ]; do
 		fail "run $i: only $share % of the steps counted (the clock took over)"
 	i=$((i + 1))
 done
+
+# Short turns: the claims come close together, and after 16 of them the
+# process switches to the clock in the middle of the run; the report is
+# as clean, and most steps are clocked.
+same_run fast "$PROGS/turns" 2000 10
+d=$(one_dump fast)
+check_dump "$d"
+expect_clean "$d" "short turns"
+share=$($RCPDUMP --events "$d" | awk '
+	{ k = $2; if (k in p) { n++; if ($1 - p[k] == 1) one++ } p[k] = $1 }
+	END { printf "%d", n ? 100 * one / n : 0 }')
+[ "$share" -lt 50 ] || fail "short turns: $share % of the steps counted, expected the clock"
 exit 0
