@@ -2,8 +2,9 @@
 # SIGEV_THREAD timer (tests/progs/helper.c).  It waits for the timer's
 # signal with every signal blocked and calls malloc; inside our hook,
 # libunwind's sigprocmask calls used to unblock that signal, and its
-# default action killed the program.  The main thread runs alone first
-# (counted stamps), then beside the expiry threads (clocked): the report
+# default action killed the program.  The main thread runs alone first,
+# then beside the expiry threads (each claims the counted stamps, or the
+# process is clocked once the claims come close together): the report
 # must be clean, and the shared objects released on both sides in order.
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/e2e/shim_lib.sh"

@@ -28,9 +28,11 @@ MODES
 expect_eq "atexit events" "$(wfield "$(one_dump ex_atexit)" 'd["counts"].get("RC_NEW_BLOCK")')" 2
 
 # unit_steps DUMP: the percentage of events stamped exactly 1 ns after the
-# previous event of their stream.  A single-threaded process is stamped
-# from a counter (README, "Single-threaded stamps"), a threaded one from
-# the clock, whose steps between events are tens of ns.
+# previous event of their stream.  While one thread at a time records,
+# stamps are counted (README, "Counted stamps"); threads that record at
+# once are stamped from the clock, whose steps between events are tens of
+# ns.  Whether the short-lived threads below overlap depends on the
+# machine, so only t_shim_turns.sh checks which mode a threaded run got.
 unit_steps() {
 	$RCPDUMP --events "$1" | awk '
 		{ if ($2 in p) { n++; if ($1 - p[$2] == 1) one++ } p[$2] = $1 }
@@ -50,9 +52,6 @@ if [ -x "$BUILD/rcprof-report" ]; then
 	expect_eq "threads events" "$(json_get "$d.json" summary.events)" \
 		"$(wfield "$d" 'd["events"]')"
 fi
-steps=$(unit_steps "$d")
-[ "$steps" -ge 0 ] && [ "$steps" -le 10 ] ||
-	fail "threads: $steps % of the events 1 ns apart, not clocked"
 
 same_run sig "$PROGS/sigalloc"
 grep -qx 'masked: blocked=1 delivered=0' sig.prof.out &&
