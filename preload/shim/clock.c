@@ -3,8 +3,8 @@
  *
  * shim_clock_init is called once from shim_start before recording is
  * switched on, so shim_clk is written before any other thread reads it
- * (the release store of shim_g.on publishes it).  No stdio, no malloc: the clocksource name
- * is read with open/read into a stack buffer.
+ * (the release store of shim_g.on publishes it).  No stdio, no malloc:
+ * the clocksource name is read with open/read into a stack buffer.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -157,17 +157,6 @@ static uint64_t claim_time(void)
 	return shim_now_monotonic();
 }
 
-void shim_clock_init(void)
-{
-	clock_pick();
-	shim_tick = shim_now_real();
-	shim_tick_id = 1;
-	shim_clk.ids = 1;
-	shim_clk.owner = 1;
-	shim_clk.claimed_at = 0;
-	shim_clk.close_claims = 0;
-}
-
 /* Move this thread's counter up to now: an add, not a store, since a
  * signal handler may count in between. */
 static void tick_up_to(uint64_t now)
@@ -177,12 +166,38 @@ static void tick_up_to(uint64_t now)
 		shim_tick_add(now - cur);
 }
 
+/* This thread's name for shim_clk.owner, handed out at its first need. */
+static uint64_t tick_id(void)
+{
+	if (!shim_tick_id)
+		shim_tick_id = __atomic_add_fetch(&shim_clk.ids, 1,
+						  __ATOMIC_RELAXED);
+	return shim_tick_id;
+}
+
+/* The process runs one thread, this one: it counts from now on, its
+ * counter at the clock, with no claims behind it. */
+static void count_alone(void)
+{
+	tick_up_to(claim_time());
+	__atomic_store_n(&shim_clk.owner, tick_id(), __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_clk.claimed_at, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_clk.close_claims, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
+}
+
+void shim_clock_init(void)
+{
+	clock_pick();
+	shim_clk.ids = 0;
+	shim_tick_id = 0;
+	count_alone();
+}
+
 uint64_t shim_clock_claim(void)
 {
 	if (shim_counting()) {
-		if (!shim_tick_id)
-			shim_tick_id = __atomic_add_fetch(&shim_clk.ids, 1,
-							  __ATOMIC_RELAXED);
+		uint64_t id = tick_id();
 		/* up to the clock before the CAS too: a handler of ours that
 		 * stamps between the CAS and the move below counts from
 		 * here, not from where this thread last counted */
@@ -190,10 +205,9 @@ uint64_t shim_clock_claim(void)
 		uint64_t owner = __atomic_load_n(&shim_clk.owner,
 						 __ATOMIC_RELAXED);
 		int ours = __atomic_compare_exchange_n(&shim_clk.owner, &owner,
-						       shim_tick_id, 0,
-						       __ATOMIC_SEQ_CST,
+						       id, 0, __ATOMIC_SEQ_CST,
 						       __ATOMIC_RELAXED) ||
-			   owner == shim_tick_id;   /* a handler claimed */
+			   owner == id;         /* a handler claimed */
 		if (ours) {
 			/* read after the CAS: past every stamp the owner
 			 * before counted, whose check of the owner came
@@ -218,19 +232,12 @@ uint64_t shim_clock_claim(void)
 
 void shim_clock_fork_child(void)
 {
-	if (!shim_tick_id)
-		shim_tick_id = __atomic_add_fetch(&shim_clk.ids, 1,
-						  __ATOMIC_RELAXED);
-	tick_up_to(claim_time());
-	__atomic_store_n(&shim_clk.owner, shim_tick_id, __ATOMIC_RELAXED);
-	__atomic_store_n(&shim_clk.close_claims, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&shim_clk.threads, 0, __ATOMIC_SEQ_CST);
+	count_alone();
 }
 
 void shim_clock_resync(void)
 {
-	if (!shim_counting() ||
-	    __atomic_load_n(&shim_clk.owner, __ATOMIC_RELAXED) != shim_tick_id)
+	if (!shim_counting() || !shim_owns_counter())
 		return;
 	tick_up_to(shim_now_real());
 }

@@ -242,17 +242,23 @@ static inline uint64_t shim_count_stamp(void)
 	return shim_tick_add(1) + 1;
 }
 
+/* Whether this thread owns the counter (while the process counts). */
+static inline int shim_owns_counter(void)
+{
+	return __atomic_load_n(&shim_clk.owner, __ATOMIC_RELAXED) ==
+	       shim_tick_id;
+}
+
 /* A stamp while the process counts. */
 static inline uint64_t shim_counted_stamp(void)
 {
-	return shim_likely(__atomic_load_n(&shim_clk.owner, __ATOMIC_RELAXED) ==
-			   shim_tick_id) ? shim_count_stamp() :
-					   shim_clock_claim();
+	return shim_likely(shim_owns_counter()) ? shim_count_stamp() :
+						  shim_clock_claim();
 }
 
 /* The time of an event that has taken effect and that another thread's
- * event may depend on (an object's creation, an edge): fenced once a
- * second thread runs. */
+ * event may depend on (an object's creation, an edge): fenced once
+ * stamps are clocked. */
 static inline uint64_t shim_now(void)
 {
 	if (shim_likely(shim_counting()))
