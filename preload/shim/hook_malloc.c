@@ -117,10 +117,22 @@ SHIM_EXPORT void *malloc(size_t n)
 		return boot_alloc(n, 16);
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
-	uint32_t stack = heap_call_stack(t, lvl);
+	struct shim_heap_capture c;
+	uint32_t stack = 0;
+	int split = 0;
+	if (lvl == 0) {
+		SHIM_CAPTURE_REGS(&c.regs);
+		int *ep = shim_errno(t), e = *ep;
+		split = shim_heap_stack_begin(t, lvl, &c);
+		*ep = e;
+	}
+	if (!split)
+		stack = heap_call_stack(t, lvl);
 	void *p = shim_real.malloc(n);
 	if (lvl >= 0 && p) {
 		int *ep = shim_errno(t), e = *ep;
+		if (split)
+			stack = shim_heap_stack_end(t, &c);
 		shim_rec_alloc(t, lvl, p, n, RCP_ALLOC_MALLOC, stack);
 		*ep = e;
 	}

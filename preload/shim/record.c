@@ -192,6 +192,27 @@ verified(struct shim_thread *t, struct shim_stream *s, void **ips,
 	return id;
 }
 
+/* The stack id of the capture r (NULL: none, unwind from here) once the
+ * stack cache's probe p is done: its answer, or a fill of the cache, or
+ * the unwinder.  The frame r was captured in is live. */
+static __attribute__((noinline)) uint32_t
+capture_finish(struct shim_thread *t, struct shim_stream *s, uint32_t depth,
+	       const struct shim_regs *r, struct shim_sc_probe *p)
+{
+	void *ips[SHIM_DEPTH_MAX];
+	uint32_t id;
+	if (r) {
+		if (shim_sc_end(t, r, p, &id)) {
+			if (shim_unlikely(shim_sc_verify))
+				return verified(t, s, ips, depth, id);
+			return id;
+		}
+		if (shim_sc_fill(t, r, depth, ips, intern_stack, s, &id))
+			return id;
+	}
+	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+}
+
 /* The stack id of the current call site, at most depth frames.  Level 0
  * asks the stack cache first (stack_cache.c); the registers are captured
  * here, so this frame must stay live while the cache unwinds from it.
@@ -202,21 +223,23 @@ static __attribute__((noinline)) uint32_t
 capture_deep(struct shim_thread *t, int lvl, struct shim_stream *s,
 	     uint32_t depth, const void *point)
 {
-	void *ips[SHIM_DEPTH_MAX];
-	uint32_t id;
 	if (lvl == 0 && t->stack_hi && depth) {
 		struct shim_regs regs;
+		struct shim_sc_probe p;
 		SHIM_CAPTURE_REGS(&regs);
 		regs.point = (uint64_t)(uintptr_t)point;
-		if (shim_sc_lookup(t, &regs, depth, &id)) {
-			if (shim_unlikely(shim_sc_verify))
-				return verified(t, s, ips, depth, id);
-			return id;
-		}
-		if (shim_sc_fill(t, &regs, depth, ips, intern_stack, s, &id))
-			return id;
+		shim_sc_begin(t, &regs, depth, &p);
+		return capture_finish(t, s, depth, &regs, &p);
 	}
-	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+	return capture_finish(t, s, depth, NULL, NULL);
+}
+
+/* Room for an unwind below the current frame (see shim_capture_stack_n). */
+static inline int capture_room(const struct shim_thread *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return !(sp >= t->stk_lo && sp < t->stk_hi &&
+		 sp - t->stk_lo < SHIM_CAPTURE_ROOM);
 }
 
 /* Too close to the end of the thread's stack for an unwind (ours and
@@ -227,9 +250,7 @@ __attribute__((noinline)) uint32_t
 shim_capture_stack_n(struct shim_thread *t, int lvl, struct shim_stream *s,
 		     uint32_t depth, const void *point)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	if (shim_unlikely(sp >= t->stk_lo && sp < t->stk_hi &&
-			  sp - t->stk_lo < SHIM_CAPTURE_ROOM))
+	if (shim_unlikely(!capture_room(t)))
 		return 0;
 	return capture_deep(t, lvl, s, depth, point);
 }
@@ -252,6 +273,25 @@ uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl)
 		return 0;       /* stream_for would count a lost event */
 	return capture_stack(t, lvl, stream_for(t, lvl, RCP_EV_MALLOC),
 			     __builtin_return_address(0));
+}
+
+int shim_heap_stack_begin(struct shim_thread *t, int lvl,
+			  struct shim_heap_capture *c)
+{
+	if (lvl != 0 || !t->started || !t->stack_hi || !shim_g.depth)
+		return 0;
+	stream_for(t, 0, RCP_EV_MALLOC);        /* modules first, as ever */
+	shim_sc_begin(t, &c->regs, shim_g.depth, &c->probe);
+	return 1;
+}
+
+uint32_t shim_heap_stack_end(struct shim_thread *t,
+			     struct shim_heap_capture *c)
+{
+	if (shim_unlikely(!capture_room(t)))
+		return 0;
+	return capture_finish(t, stream_for(t, 0, RCP_EV_MALLOC),
+			      shim_g.depth, &c->regs, &c->probe);
 }
 
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,

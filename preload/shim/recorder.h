@@ -187,6 +187,20 @@ void shim_suspect(const char *type);
  * taken before the real allocator runs (0 at level 2 and up); errno may
  * change. */
 uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl);
+/* The same in two halves around the real allocator, which then overlaps
+ * the stack cache's last load (shim_sc_begin).  The hook captures
+ * c->regs in its own frame (SHIM_CAPTURE_REGS), then begin: 0 when this
+ * call cannot be split (not level 0, a thread's first event, no stack
+ * cache) - use shim_heap_call_stack.  After the real call, end gives the
+ * stack id (errno may change); or nothing, if the allocation failed. */
+struct shim_heap_capture {
+	struct shim_regs regs;
+	struct shim_sc_probe probe;
+};
+int shim_heap_stack_begin(struct shim_thread *t, int lvl,
+			  struct shim_heap_capture *c);
+uint32_t shim_heap_stack_end(struct shim_thread *t,
+			     struct shim_heap_capture *c);
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
 		    unsigned flavor, uint32_t stack);
 /* FREE, or FREE_STACK when stack is not 0. */

@@ -661,27 +661,52 @@ static inline void count_hit(struct shim_thread *t, struct shim_sc *sc)
 		t->sc_credit += HIT_GAIN;
 }
 
-int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
-		   uint32_t depth, uint32_t *stack)
+void shim_sc_begin(struct shim_thread *t, const struct shim_regs *r,
+		   uint32_t depth, struct shim_sc_probe *p)
 {
 	struct shim_sc *sc = t->sc;
+	p->state = SHIM_SC_NONE;
 	if (!sc || !usable(t, r))
-		return 0;
+		return;
 	refresh_gen(sc);
 	struct sc_root *rt = root_of(sc, r, depth, 0);
-	if (!rt)
-		goto miss;
+	if (!rt) {
+		sc->stats.misses++;
+		t->sc_credit++;
+		p->state = SHIM_SC_MISS;
+		return;
+	}
 	if (rt->score >= LAST_ON) {
 		if (rt->kept && last_stack_holds(rt, r)) {
 			last_stack_repeat(rt);
 			count_hit(t, sc);
 			sc->stats.last_hits++;
-			*stack = rt->kept;
-			return 1;
+			p->stack = rt->kept;
+			p->state = SHIM_SC_HIT;
+			return;
 		}
 		rt->score -= LAST_MISS;
 	}
 	struct sc_key k = shortcut_key(rt, r);
+	__builtin_prefetch(compact_bucket(sc, k.key));
+	p->root = rt;
+	p->key = k.key;
+	p->check = k.check;
+	p->state = SHIM_SC_KEYED;
+}
+
+int shim_sc_end(struct shim_thread *t, const struct shim_regs *r,
+		struct shim_sc_probe *p, uint32_t *stack)
+{
+	if (p->state == SHIM_SC_HIT) {
+		*stack = p->stack;
+		return 1;
+	}
+	if (p->state != SHIM_SC_KEYED)
+		return 0;
+	struct shim_sc *sc = t->sc;
+	struct sc_root *rt = p->root;
+	struct sc_key k = { .key = p->key, .check = p->check };
 	uint32_t id = compact_find(sc, k);
 	if (id) {
 		count_hit(t, sc);
@@ -733,6 +758,14 @@ miss:
 	sc->stats.misses++;
 	t->sc_credit++;
 	return 0;
+}
+
+int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
+		   uint32_t depth, uint32_t *stack)
+{
+	struct shim_sc_probe p;
+	shim_sc_begin(t, r, depth, &p);
+	return shim_sc_end(t, r, &p, stack);
 }
 
 static uint32_t new_node(struct shim_sc *sc, uint64_t val, uint32_t loc)

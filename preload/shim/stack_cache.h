@@ -65,6 +65,26 @@ void shim_sc_stats(const struct shim_thread *t, struct shim_sc_stats *st);
 int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
 		   uint32_t depth, uint32_t *stack);
 
+/* shim_sc_lookup in two halves, for a caller with other work to do in
+ * between (the real allocator): begin hashes the capture and prefetches
+ * the line of the table that answers most lookups, whose miss was the
+ * largest single cost of a lookup; end reads it.  The frame r was
+ * captured in must stay live until end, and nothing may use the cache
+ * in between. */
+struct sc_root;
+enum { SHIM_SC_NONE, SHIM_SC_MISS, SHIM_SC_HIT, SHIM_SC_KEYED };
+struct shim_sc_probe {
+	struct sc_root *root;
+	uint64_t key;
+	uint32_t check;
+	uint32_t stack;         /* SHIM_SC_HIT */
+	int state;
+};
+void shim_sc_begin(struct shim_thread *t, const struct shim_regs *r,
+		   uint32_t depth, struct shim_sc_probe *p);
+int shim_sc_end(struct shim_thread *t, const struct shim_regs *r,
+		struct shim_sc_probe *p, uint32_t *stack);
+
 /* Turns the kept frames into a stack id (interning, emitting STACK). */
 typedef uint32_t (*shim_sc_intern_fn)(void *ctx, void **ips, int n);
 

@@ -149,6 +149,73 @@ START_TEST(test_second_capture_hits)
 }
 END_TEST
 
+/* A call that writes the stack below its caller, as the real allocator
+ * does between the halves of a split lookup (the malloc hook). */
+static __attribute__((noinline)) void scribble(void)
+{
+	volatile char buf[4096];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)i;
+	__asm__ volatile("" ::: "memory");
+}
+
+/* capture() with the lookup split around scribble(), as malloc's hook
+ * splits it around the real call. */
+static __attribute__((noinline)) void capture_split(struct shim_thread *t,
+						    struct capture *c)
+{
+	struct shim_regs regs;
+	struct shim_sc_probe p;
+	SHIM_CAPTURE_REGS(&regs);
+	cur = c;
+	c->n = 0;
+	c->sp = regs.sp;
+	c->ra = __builtin_return_address(0);
+	c->nfast = shim_backtrace(c->fast, SHIM_DEPTH_MAX);
+	shim_sc_begin(t, &regs, 64, &p);
+	scribble();
+	if (shim_sc_end(t, &regs, &p, &c->id))
+		c->how = HOW_HIT;
+	else if (shim_sc_fill(t, &regs, 64, c->ips, test_intern, NULL,
+			      &c->id))
+		c->how = HOW_FILL;
+	else
+		c->how = HOW_FAST;
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void split_chain(int n, struct shim_thread *t,
+						  struct capture *c)
+{
+	if (n > 0)
+		split_chain(n - 1, t, c);
+	else
+		capture_split(t, c);
+	__asm__ volatile("" ::: "memory");
+}
+
+START_TEST(test_split_lookup)
+{
+	struct shim_thread *t = new_thread();
+	struct capture c[3];
+	SAME_SITE_LOOP(i, 3)
+		split_chain(3 + (i == 2), t, &c[i]);
+	ck_assert_int_eq(c[0].how, HOW_FILL);
+	assert_same_as_fast(&c[0]);
+	/* the same site: the compact shortcut, read after the scribble */
+	ck_assert_int_eq(c[1].how, HOW_HIT);
+	ck_assert_uint_eq(c[1].id, c[0].id);
+	/* one frame deeper: another sp, another point; filled, not hit */
+	ck_assert_int_eq(c[2].how, HOW_FILL);
+	ck_assert_uint_ne(c[2].id, c[0].id);
+	assert_same_as_fast(&c[2]);
+	struct shim_sc_stats st;
+	shim_sc_stats(t, &st);
+	ck_assert_uint_eq(st.compact_hits, 1);
+	ck_assert_uint_eq(st.fills, 2);
+}
+END_TEST
+
 /* Two frame layouts reaching the capture with the same sp: the frame
  * below lay() is 16 bytes in one and 208 in the other, and alloca in
  * lay() makes up the difference.  The second layout's reads are not all
@@ -443,6 +510,7 @@ Suite *stack_cache_suite(void)
 	TCase *tc = tcase_create("stack_cache");
 	tcase_add_test(tc, test_second_capture_hits);
 	tcase_add_test(tc, test_last_stack);
+	tcase_add_test(tc, test_split_lookup);
 	tcase_add_test(tc, test_same_sp_other_caller);
 	tcase_add_test(tc, test_other_layout_gets_full_record);
 	tcase_add_test(tc, test_outer_frames_differ);
