@@ -70,6 +70,22 @@ static inline uint32_t heap_call_stack(struct shim_thread *t, int lvl)
 	return stack;
 }
 
+/* The first half of an allocation's stack, split around the real call
+ * (shim_heap_stack_begin): the registers are captured here, in the
+ * hook's own frame, which stays live until shim_heap_stack_end.  1 when
+ * split; 0: take heap_call_stack.  errno kept. */
+#define heap_stack_begin(t, lvl, c)                                     \
+	__extension__({                                                 \
+		int split_ = 0;                                         \
+		if ((lvl) == 0) {                                       \
+			SHIM_CAPTURE_REGS(&(c)->regs);                  \
+			int *ep_ = shim_errno(t), e_ = *ep_;            \
+			split_ = shim_heap_stack_begin(t, lvl, c);      \
+			*ep_ = e_;                                      \
+		}                                                       \
+		split_;                                                 \
+	})
+
 /* The stack of a free: only with RCPROF_FREE_STACKS (a double or invalid
  * free then names where both frees were made); errno kept. */
 static inline uint32_t free_stack(struct shim_thread *t, int lvl)
@@ -118,16 +134,8 @@ SHIM_EXPORT void *malloc(size_t n)
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
 	struct shim_heap_capture c;
-	uint32_t stack = 0;
-	int split = 0;
-	if (lvl == 0) {
-		SHIM_CAPTURE_REGS(&c.regs);
-		int *ep = shim_errno(t), e = *ep;
-		split = shim_heap_stack_begin(t, lvl, &c);
-		*ep = e;
-	}
-	if (!split)
-		stack = heap_call_stack(t, lvl);
+	int split = heap_stack_begin(t, lvl, &c);
+	uint32_t stack = split ? 0 : heap_call_stack(t, lvl);
 	void *p = shim_real.malloc(n);
 	if (lvl >= 0 && p) {
 		int *ep = shim_errno(t), e = *ep;
@@ -164,10 +172,14 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
 	}
 	struct shim_thread *t = &shim_tls;
 	int lvl = shim_enter(t);
-	uint32_t stack = heap_call_stack(t, lvl);
+	struct shim_heap_capture c;
+	int split = heap_stack_begin(t, lvl, &c);
+	uint32_t stack = split ? 0 : heap_call_stack(t, lvl);
 	void *p = shim_real.calloc(n, size);
 	if (lvl >= 0 && p) {
 		int *ep = shim_errno(t), e = *ep;
+		if (split)
+			stack = shim_heap_stack_end(t, &c);
 		shim_rec_alloc(t, lvl, p, n * size, RCP_ALLOC_CALLOC, stack);
 		*ep = e;
 	}

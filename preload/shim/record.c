@@ -184,33 +184,37 @@ static uint32_t intern_stack(void *ctx, void **ips, int n)
  * a race between threads can give one stack two ids, which single-thread
  * test programs do not have). */
 static __attribute__((noinline)) uint32_t
-verified(struct shim_thread *t, struct shim_stream *s, void **ips,
-	 uint32_t depth, uint32_t cached_id)
+verified(struct shim_thread *t, struct shim_stream *s, uint32_t depth,
+	 uint32_t cached_id)
 {
+	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id = intern_stack(s, ips, shim_backtrace(ips, (int)depth));
 	shim_sc_checked(t, id == cached_id);
 	return id;
 }
 
-/* The stack id of the capture r (NULL: none, unwind from here) once the
- * stack cache's probe p is done: its answer, or a fill of the cache, or
- * the unwinder.  The frame r was captured in is live. */
+/* The stack id of the capture r (NULL: none) that the stack cache could
+ * not answer: a fill of the cache, or the unwinder from here.  The frame
+ * r was captured in is live. */
 static __attribute__((noinline)) uint32_t
-capture_finish(struct shim_thread *t, struct shim_stream *s, uint32_t depth,
-	       const struct shim_regs *r, struct shim_sc_probe *p)
+capture_unwind(struct shim_thread *t, struct shim_stream *s, uint32_t depth,
+	       const struct shim_regs *r)
 {
 	void *ips[SHIM_DEPTH_MAX];
 	uint32_t id;
-	if (r) {
-		if (shim_sc_end(t, r, p, &id)) {
-			if (shim_unlikely(shim_sc_verify))
-				return verified(t, s, ips, depth, id);
-			return id;
-		}
-		if (shim_sc_fill(t, r, depth, ips, intern_stack, s, &id))
-			return id;
-	}
+	if (r && shim_sc_fill(t, r, depth, ips, intern_stack, s, &id))
+		return id;
 	return intern_stack(s, ips, shim_backtrace(ips, (int)depth));
+}
+
+/* The stack cache's answer id: checked against an unwind in mode 3. */
+static inline uint32_t cache_answer(struct shim_thread *t,
+				    struct shim_stream *s, uint32_t depth,
+				    uint32_t id)
+{
+	if (shim_unlikely(shim_sc_verify))
+		return verified(t, s, depth, id);
+	return id;
 }
 
 /* The stack id of the current call site, at most depth frames.  Level 0
@@ -225,13 +229,14 @@ capture_deep(struct shim_thread *t, int lvl, struct shim_stream *s,
 {
 	if (lvl == 0 && t->stack_hi && depth) {
 		struct shim_regs regs;
-		struct shim_sc_probe p;
+		uint32_t id;
 		SHIM_CAPTURE_REGS(&regs);
 		regs.point = (uint64_t)(uintptr_t)point;
-		shim_sc_begin(t, &regs, depth, &p);
-		return capture_finish(t, s, depth, &regs, &p);
+		if (shim_sc_lookup(t, &regs, depth, &id))
+			return cache_answer(t, s, depth, id);
+		return capture_unwind(t, s, depth, &regs);
 	}
-	return capture_finish(t, s, depth, NULL, NULL);
+	return capture_unwind(t, s, depth, NULL);
 }
 
 /* Room for an unwind below the current frame (see shim_capture_stack_n). */
@@ -290,8 +295,11 @@ uint32_t shim_heap_stack_end(struct shim_thread *t,
 {
 	if (shim_unlikely(!capture_room(t)))
 		return 0;
-	return capture_finish(t, stream_for(t, 0, RCP_EV_MALLOC),
-			      shim_g.depth, &c->regs, &c->probe);
+	struct shim_stream *s = stream_for(t, 0, RCP_EV_MALLOC);
+	uint32_t id;
+	if (shim_sc_end(t, &c->regs, &c->probe, &id))
+		return cache_answer(t, s, shim_g.depth, id);
+	return capture_unwind(t, s, shim_g.depth, &c->regs);
 }
 
 void shim_rec_alloc(struct shim_thread *t, int lvl, void *p, size_t n,
