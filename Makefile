@@ -67,6 +67,61 @@ $(BUILD)/obj/preload/%.o: preload/%.c $(wildcard include/*.h preload/shim/*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
+# --- the shim, optimized with profile feedback -------------------------------
+# PGO=1 (the default with GCC): the recorder's hot paths are a few branches
+# taken the same way in every program (the guard, the stream, the stack
+# cache's fast path), and GCC lays them out better once it has seen them
+# run.  The shim is built instrumented (-fprofile-generate) into $(PGO_DIR),
+# runs three test programs from tests/progs (not the bench's workloads):
+# many allocation sites on two threads, two threads taking turns with
+# objects and blocks, a malloc loop.  Both builds name their auxiliary
+# files alike (-dumpdir, -dumpbase): the profile of preload/shim/X.c is
+# $(PGO_DIR)/prof/X.gcda for both, and GCC's ids for static functions,
+# which hash that name, match.
+# Code the training never ran (fork, exec, signals, dlopen) is compiled
+# for size, as GCC does with cold code (-fprofile-partial-training would
+# keep its speed, but GCC 12 then warns about every call into it).  A
+# training run that fails leaves no profile: the shim is then built
+# without one, with a warning.  ~3 % less CPU on both bench workloads
+# (README, Performance).  PGO=0, or another compiler: one plain build.
+PGO ?= $(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1 || echo 0)
+PGO_DIR   := $(BUILD)/pgo
+PGO_OBJ   := $(patsubst %.c,$(PGO_DIR)/obj/%.o,$(SHIM_SRC))
+PGO_STAMP := $(PGO_DIR)/trained
+PGO_TRAIN := sites turns churn
+SHIM_OBJ_FLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec
+SHIM_PROF_NAME  = -dumpdir $(PGO_DIR)/prof/ -dumpbase $*
+ifeq ($(PGO),1)
+SHIM_PGO_DEP   := $(PGO_STAMP)
+SHIM_PGO_FLAGS = -fprofile-use -Wno-missing-profile $(SHIM_PROF_NAME)
+endif
+
+$(BUILD)/obj/preload/shim/%.o: preload/shim/%.c $(wildcard include/*.h preload/shim/*.h) $(SHIM_PGO_DEP)
+	$(call msg,CC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SHIM_OBJ_FLAGS) $(SHIM_PGO_FLAGS) -c $< -o $@
+
+$(PGO_DIR)/obj/preload/shim/%.o: preload/shim/%.c $(wildcard include/*.h preload/shim/*.h)
+	$(call msg,CC-PGO,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SHIM_OBJ_FLAGS) -fprofile-generate -fprofile-update=atomic $(SHIM_PROF_NAME) -c $< -o $@
+
+$(PGO_DIR)/librcprof.so: $(PGO_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -fprofile-generate -shared -Wl,-soname,librcprof.so -Wl,-z,nodelete -o $@ $^ $(SHIM_LIBS)
+
+$(PGO_STAMP): $(PGO_DIR)/librcprof.so $(patsubst %,$(BUILD)/progs/%,$(PGO_TRAIN))
+	$(call msg,TRAIN,$(PGO_DIR))
+	$(Q)rm -rf $(PGO_DIR)/prof && mkdir -p $(PGO_DIR)/prof
+	$(Q)t=$$(mktemp -d) && ok=1 && \
+	for run in "sites 200000 2" "turns 150 2000" "churn 1500000"; do \
+	    LD_PRELOAD=$(PGO_DIR)/librcprof.so RCPROF_OUT=$$t/train.%p.bin \
+	        $(BUILD)/progs/$$run > /dev/null 2>&1 || ok=0; \
+	done; rm -rf "$$t"; \
+	[ $$ok = 1 ] || { rm -f $(PGO_DIR)/prof/*.gcda; \
+	    echo "rcprof: profile training failed; the shim is built without a profile" >&2; }
+	@touch $@
+
 $(BUILD)/librc.so: $(BUILD)/obj/preload/runtime/rc.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,librc.so -o $@ $^
