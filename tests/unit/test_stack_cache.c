@@ -39,11 +39,23 @@ static uint32_t test_intern(void *ctx, void **ips, int n)
 	return (uint32_t)shim_hash_ips(ips, n) | 1u;
 }
 
+/* A call that writes the stack below its caller, as the real allocator
+ * does between the halves of a split lookup (the malloc hook). */
+static __attribute__((noinline)) void scribble(void)
+{
+	volatile char buf[4096];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)i;
+	__asm__ volatile("" ::: "memory");
+}
+
 /* What capture_stack_n in record.c does, with the fast path's frames
- * taken from the same frame for comparison. */
+ * taken from the same frame for comparison.  split: the lookup in two
+ * halves around scribble(), as malloc's hook splits it around the real
+ * call. */
 static __attribute__((noinline)) void capture(struct shim_thread *t,
 					      uint32_t depth,
-					      struct capture *c)
+					      struct capture *c, int split)
 {
 	struct shim_regs regs;
 	SHIM_CAPTURE_REGS(&regs);
@@ -52,7 +64,16 @@ static __attribute__((noinline)) void capture(struct shim_thread *t,
 	c->sp = regs.sp;
 	c->ra = __builtin_return_address(0);
 	c->nfast = shim_backtrace(c->fast, SHIM_DEPTH_MAX);
-	if (shim_sc_lookup(t, &regs, depth, &c->id))
+	int hit;
+	if (split) {
+		struct shim_sc_probe p;
+		shim_sc_begin(t, &regs, depth, &p);
+		scribble();
+		hit = shim_sc_end(t, &regs, &p, &c->id);
+	} else {
+		hit = shim_sc_lookup(t, &regs, depth, &c->id);
+	}
+	if (hit)
 		c->how = HOW_HIT;
 	else if (shim_sc_fill(t, &regs, depth, c->ips, test_intern, NULL,
 			      &c->id))
@@ -104,14 +125,14 @@ static struct shim_thread *new_thread(void)
 static __attribute__((noinline)) void via_a(struct shim_thread *t,
 					    struct capture *c)
 {
-	capture(t, 64, c);
+	capture(t, 64, c, 0);
 	__asm__ volatile("" ::: "memory");
 }
 
 static __attribute__((noinline)) void via_b(struct shim_thread *t,
 					    struct capture *c)
 {
-	capture(t, 64, c);
+	capture(t, 64, c, 0);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -149,48 +170,13 @@ START_TEST(test_second_capture_hits)
 }
 END_TEST
 
-/* A call that writes the stack below its caller, as the real allocator
- * does between the halves of a split lookup (the malloc hook). */
-static __attribute__((noinline)) void scribble(void)
-{
-	volatile char buf[4096];
-	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (char)i;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* capture() with the lookup split around scribble(), as malloc's hook
- * splits it around the real call. */
-static __attribute__((noinline)) void capture_split(struct shim_thread *t,
-						    struct capture *c)
-{
-	struct shim_regs regs;
-	struct shim_sc_probe p;
-	SHIM_CAPTURE_REGS(&regs);
-	cur = c;
-	c->n = 0;
-	c->sp = regs.sp;
-	c->ra = __builtin_return_address(0);
-	c->nfast = shim_backtrace(c->fast, SHIM_DEPTH_MAX);
-	shim_sc_begin(t, &regs, 64, &p);
-	scribble();
-	if (shim_sc_end(t, &regs, &p, &c->id))
-		c->how = HOW_HIT;
-	else if (shim_sc_fill(t, &regs, 64, c->ips, test_intern, NULL,
-			      &c->id))
-		c->how = HOW_FILL;
-	else
-		c->how = HOW_FAST;
-	__asm__ volatile("" ::: "memory");
-}
-
 static __attribute__((noinline)) void split_chain(int n, struct shim_thread *t,
 						  struct capture *c)
 {
 	if (n > 0)
 		split_chain(n - 1, t, c);
 	else
-		capture_split(t, c);
+		capture(t, 64, c, 1);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -226,7 +212,7 @@ static __attribute__((noinline)) void lay_small(struct shim_thread *t,
 {
 	volatile char pad[16];
 	pad[0] = 1;
-	capture(t, 64, c);
+	capture(t, 64, c, 0);
 	__asm__ volatile("" ::: "memory");
 	(void)pad[0];
 }
@@ -236,7 +222,7 @@ static __attribute__((noinline)) void lay_big(struct shim_thread *t,
 {
 	volatile char pad[208];
 	pad[0] = 2;
-	capture(t, 64, c);
+	capture(t, 64, c, 0);
 	__asm__ volatile("" ::: "memory");
 	(void)pad[0];
 }
@@ -430,8 +416,8 @@ START_TEST(test_depth_is_part_of_the_site)
 {
 	struct shim_thread *t = new_thread();
 	struct capture deep, shallow;
-	capture(t, 64, &deep);
-	capture(t, 2, &shallow);
+	capture(t, 64, &deep, 0);
+	capture(t, 2, &shallow, 0);
 	ck_assert_int_eq(shallow.how, HOW_FILL);
 	ck_assert_int_le(shallow.n, 2);
 	ck_assert_int_gt(deep.n, shallow.n);
@@ -446,7 +432,7 @@ START_TEST(test_no_stack_bounds_no_cache)
 	shim_sc_init(1);
 	t.sc_credit = 1 << 20;
 	struct capture c;
-	capture(&t, 64, &c);
+	capture(&t, 64, &c, 0);
 	ck_assert_int_eq(c.how, HOW_FAST);
 }
 END_TEST
