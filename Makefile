@@ -1,6 +1,7 @@
 # rcprof - plain make, quiet unless V=1.
 #
 #   make            build/librc.so build/librcprof.so build/rcprof-report build/rcprof
+#                   (the shim with profile feedback; PGO=0 builds it plainly)
 #   make check      unit tests (ASan+UBSan), ring stress (TSan), end-to-end tests
 #   make demo       run examples/demo under the profiler and print the report
 #   make bench      benchmarks (see bench/README or the README)
