@@ -70,17 +70,17 @@ static inline uint32_t heap_call_stack(struct shim_thread *t, int lvl)
 	return stack;
 }
 
-/* The first half of an allocation's stack, split around the real call
- * (shim_heap_stack_begin): the registers are captured here, in the
- * hook's own frame, which stays live until shim_heap_stack_end.  1 when
- * split; 0: take heap_call_stack.  errno kept. */
+/* The first half of an allocation's stack at level 0, split around the
+ * real call (shim_heap_stack_begin): the registers are captured here, in
+ * the hook's own frame, which stays live until shim_heap_stack_end.  1
+ * when split; 0: take heap_call_stack.  errno kept. */
 #define heap_stack_begin(t, lvl, c)                                     \
 	__extension__({                                                 \
 		int split_ = 0;                                         \
 		if ((lvl) == 0) {                                       \
 			SHIM_CAPTURE_REGS(&(c)->regs);                  \
 			int *ep_ = shim_errno(t), e_ = *ep_;            \
-			split_ = shim_heap_stack_begin(t, lvl, c);      \
+			split_ = shim_heap_stack_begin(t, c);           \
 			*ep_ = e_;                                      \
 		}                                                       \
 		split_;                                                 \

@@ -280,10 +280,9 @@ uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl)
 			     __builtin_return_address(0));
 }
 
-int shim_heap_stack_begin(struct shim_thread *t, int lvl,
-			  struct shim_heap_capture *c)
+int shim_heap_stack_begin(struct shim_thread *t, struct shim_heap_capture *c)
 {
-	if (lvl != 0 || !t->started || !t->stack_hi || !shim_g.depth)
+	if (!t->started || !t->stack_hi || !shim_g.depth)
 		return 0;
 	stream_for(t, 0, RCP_EV_MALLOC);        /* modules first, as ever */
 	shim_sc_begin(t, &c->regs, shim_g.depth, &c->probe);

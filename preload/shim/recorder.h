@@ -188,16 +188,16 @@ void shim_suspect(const char *type);
  * change. */
 uint32_t shim_heap_call_stack(struct shim_thread *t, int lvl);
 /* The same in two halves around the real allocator, which then overlaps
- * the stack cache's last load (shim_sc_begin).  The hook captures
- * c->regs in its own frame (SHIM_CAPTURE_REGS), then begin: 0 when this
- * call cannot be split (not level 0, a thread's first event, no stack
- * cache) - use shim_heap_call_stack.  After the real call, end gives the
+ * the stack cache's last load (shim_sc_begin).  At level 0 the hook
+ * captures c->regs in its own frame (SHIM_CAPTURE_REGS), then begin: 0
+ * when this call cannot be split (a thread's first event, no stack
+ * cache, no stacks) - use shim_heap_call_stack.  After the real call, end gives the
  * stack id (errno may change); or nothing, if the allocation failed. */
 struct shim_heap_capture {
 	struct shim_regs regs;
 	struct shim_sc_probe probe;
 };
-int shim_heap_stack_begin(struct shim_thread *t, int lvl,
+int shim_heap_stack_begin(struct shim_thread *t,
 			  struct shim_heap_capture *c);
 uint32_t shim_heap_stack_end(struct shim_thread *t,
 			     struct shim_heap_capture *c);

@@ -677,7 +677,6 @@ sc_begin(struct shim_thread *t, const struct shim_regs *r, uint32_t depth,
 	if (!rt) {
 		sc->stats.misses++;
 		t->sc_credit++;
-		p->state = SHIM_SC_MISS;
 		return;
 	}
 	if (rt->score >= LAST_ON) {

@@ -72,7 +72,7 @@ int shim_sc_lookup(struct shim_thread *t, const struct shim_regs *r,
  * captured in must stay live until end, and nothing may use the cache
  * in between. */
 struct sc_root;
-enum { SHIM_SC_NONE, SHIM_SC_MISS, SHIM_SC_HIT, SHIM_SC_KEYED };
+enum { SHIM_SC_NONE, SHIM_SC_HIT, SHIM_SC_KEYED };  /* NONE: no answer */
 struct shim_sc_probe {
 	struct sc_root *root;
 	uint64_t key;
